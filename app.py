@@ -1,0 +1,39 @@
+#!/usr/bin/env python3
+"""CDK app entry point: pick the environment's config and synthesize its stack.
+
+Usage: ``cdk synth -c env=prod`` or ``cdk synth -c config=path/to/file.yaml``.
+"""
+
+import os
+import sys
+from pathlib import Path
+
+
+def use_supported_node() -> None:
+    """Point jsii at the Node.js from the virtual environment unless JSII_NODE is set."""
+    bundled = Path(sys.executable).parent / "node"
+    if "JSII_NODE" not in os.environ and bundled.exists():
+        os.environ["JSII_NODE"] = str(bundled)
+
+
+def main() -> int:
+    use_supported_node()
+    # Imported here because jsii starts Node.js on import, after JSII_NODE is set.
+    from aws_cdk import App  # noqa: PLC0415
+
+    from sqs_kit import SettingsError  # noqa: PLC0415
+    from stacks.app_builder import build_app  # noqa: PLC0415
+
+    app = App()
+    try:
+        build_app(app)
+    except SettingsError as error:
+        # Invalid settings are the user's to fix: print them without a traceback and write no template.
+        print(error, file=sys.stderr)
+        return 1
+    app.synth()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,276 @@
+"""Load and validate a YAML config file into typed, immutable settings.
+
+pydantic checks the shape (types, units, unknown keys); the range and
+cross-field rules are the ones the constructs apply (``sqs_kit.rules``), so a
+config file and a construct reject the same values. Every problem of a file is
+reported at once in one ``SettingsError``.
+"""
+
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal, TypeVar
+
+import yaml
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+
+from . import limits
+from .errors import Problem, SettingsError
+from .rules import Checker, ConsumerValues, FunctionValues, QueueValues, check_consumer, check_function, check_queue
+
+DURATION_PATTERN = re.compile(r"(\d+)(s|m|h|d)")
+DURATION_UNITS = {"s": 1, "m": limits.MINUTE_SECONDS, "h": limits.HOUR_SECONDS, "d": limits.DAY_SECONDS}
+QUEUE_KEY_PATTERN = re.compile(r"[a-z][a-z0-9-]*")
+AUTO = "auto"
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+def parse_duration(value: object) -> int:
+    """Parse ``30s``, ``15m``, ``12h`` or ``14d`` into seconds; a bare number is rejected."""
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise ValueError("a duration is a whole number with a unit: s, m, h or d (for example 30s or 4d)")
+    match = DURATION_PATTERN.fullmatch(str(value).strip())
+    if match is None:
+        raise ValueError("a duration needs a unit: s, m, h or d (for example 30s or 4d)")
+    return int(match.group(1)) * DURATION_UNITS[match.group(2)]
+
+
+def parse_visibility(value: object) -> int | None:
+    """Parse a visibility timeout: ``auto`` (derived from the consumer) or a duration."""
+    if value == AUTO:
+        return None
+    return parse_duration(value)
+
+
+Seconds = Annotated[int, BeforeValidator(parse_duration)]
+AutoOrSeconds = Annotated[int | None, BeforeValidator(parse_visibility)]
+
+
+class _Settings(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class DeadLetterSettings(_Settings):
+    """The dead-letter queue of one queue."""
+
+    max_receive_count: int = Field(limits.DEFAULT_MAX_RECEIVE_COUNT, description="Receives before a message moves.")
+    retention: Seconds = Field(limits.DEFAULT_DEAD_LETTER_RETENTION_SECONDS, description="DLQ retention.")
+
+
+class ProducerSettings(_Settings):
+    """The sample producer function; omit the section for no producer."""
+
+    timeout: Seconds = Field(10, description="Function timeout.")
+    memory_mb: int = Field(limits.DEFAULT_FUNCTION_MEMORY_MB, description="Function memory in MB.")
+    log_retention_days: int | None = Field(None, description="Log retention in days. Default: the file's value.")
+
+
+class ConsumerSettings(_Settings):
+    """The sample consumer function and its event source mapping; omit the section for no consumer."""
+
+    timeout: Seconds = Field(limits.DEFAULT_FUNCTION_TIMEOUT_SECONDS, description="Function timeout.")
+    memory_mb: int = Field(limits.DEFAULT_FUNCTION_MEMORY_MB, description="Function memory in MB.")
+    log_retention_days: int | None = Field(None, description="Log retention in days. Default: the file's value.")
+    batch_size: int = Field(limits.DEFAULT_BATCH_SIZE, description="Records per invocation.")
+    batching_window: Seconds = Field(limits.DEFAULT_BATCHING_WINDOW_SECONDS, description="Batching window.")
+    max_concurrency: int = Field(limits.DEFAULT_MAX_CONCURRENCY, description="Maximum concurrent invocations.")
+
+
+class QueueSettings(_Settings):
+    """One queue, its dead-letter queue, and its optional producer and consumer."""
+
+    name: str | None = Field(None, description="Physical queue name. Default: generated.")
+    fifo: bool = Field(False, description="FIFO queue and FIFO dead-letter queue.")
+    content_based_deduplication: bool = Field(False, description="FIFO only.")
+    retention: Seconds = Field(limits.DEFAULT_RETENTION_SECONDS, description="Message retention.")
+    visibility_timeout: AutoOrSeconds = Field(None, description="'auto' derives it from the consumer.")
+    delivery_delay: Seconds = Field(limits.DEFAULT_DELIVERY_DELAY_SECONDS, description="Delivery delay.")
+    receive_wait: Seconds = Field(limits.DEFAULT_RECEIVE_WAIT_SECONDS, description="Long-polling wait.")
+    max_message_size_bytes: int = Field(limits.DEFAULT_MAX_MESSAGE_SIZE_BYTES, description="Maximum message size.")
+    encryption: Literal["sqs-managed", "kms-managed", "kms"] = Field("sqs-managed", description="Encryption at rest.")
+    dead_letter: DeadLetterSettings = DeadLetterSettings()
+    producer: ProducerSettings | None = None
+    consumer: ConsumerSettings | None = None
+
+
+class AppSettings(_Settings):
+    """A whole config file: one stack's queues and their shared settings."""
+
+    stack_name: str | None = Field(None, description="CloudFormation stack name. Default: sqs-kit-<env>.")
+    removal_policy: Literal["destroy", "retain"] = Field(description="What happens to queues and keys on delete.")
+    log_retention_days: int = Field(limits.DEFAULT_LOG_RETENTION_DAYS, description="Function log retention in days.")
+    queues: dict[str, QueueSettings] = Field(description="Queues by logical name.")
+
+
+# Which model describes the mapping at a key path, for the "allowed keys" hint.
+_SECTION_MODELS: Mapping[str, type[BaseModel]] = {
+    "": AppSettings,
+    "queue": QueueSettings,
+    "dead_letter": DeadLetterSettings,
+    "producer": ProducerSettings,
+    "consumer": ConsumerSettings,
+}
+
+
+def load_settings(path: str | Path) -> AppSettings:
+    """Read and validate a config file; raise ``SettingsError`` with every problem in it."""
+    source = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as error:
+        raise SettingsError(
+            source, [Problem("file", source, f"cannot be read ({error.strerror})", "Check the path.")]
+        ) from error
+    try:
+        document = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        raise SettingsError(
+            source, [Problem("file", source, f"is not valid YAML: {error}", "Fix the syntax.")]
+        ) from error
+    return validate_settings(document, source=source)
+
+
+def validate_settings(document: object, *, source: str) -> AppSettings:
+    """Validate a parsed config document; raise ``SettingsError`` with every problem in it."""
+    if not isinstance(document, dict):
+        kind = "empty" if document is None else type(document).__name__
+        raise SettingsError(
+            source, [Problem("file", kind, "the top level must be a mapping", "Start with 'removal_policy:'.")]
+        )
+    problems: list[Problem] = []
+    top_level = {key: value for key, value in document.items() if key != "queues"}
+    top_level["queues"] = {}
+    settings = _parse(AppSettings, top_level, (), problems)
+
+    raw_queues = document.get("queues")
+    queues: dict[str, QueueSettings] = {}
+    if raw_queues is None:
+        problems.append(Problem("queues", "missing", "at least one queue is required", "Add a 'queues:' mapping."))
+    elif not isinstance(raw_queues, dict):
+        problems.append(Problem("queues", _show(raw_queues), "must be a mapping of logical names", "See the README."))
+    else:
+        for key, raw_queue in raw_queues.items():
+            queue = _parse_queue(str(key), raw_queue, settings, problems)
+            if queue is not None:
+                queues[str(key)] = queue
+    if problems or settings is None:
+        raise SettingsError(source, problems)
+    return settings.model_copy(update={"queues": queues})
+
+
+def _parse_queue(key: str, raw: object, settings: AppSettings | None, problems: list[Problem]) -> QueueSettings | None:
+    if not QUEUE_KEY_PATTERN.fullmatch(key):
+        problems.append(
+            Problem(
+                f"queues.{key}",
+                repr(key),
+                "a queue's logical name may contain only lower-case letters, digits and hyphens, "
+                "and starts with a letter",
+                "Rename the key.",
+            )
+        )
+    queue = _parse(QueueSettings, raw if raw is not None else {}, ("queues", key), problems)
+    if queue is None:
+        return None
+    raw_mapping = raw if isinstance(raw, dict) else {}
+    checker = Checker(
+        label=lambda setting: f"queues.{key}.{setting}",
+        show=lambda setting, value: _show(_lookup(raw_mapping, setting, value)),
+    )
+    check_queue(queue_values(queue), checker)
+    default_days = settings.log_retention_days if settings is not None else limits.DEFAULT_LOG_RETENTION_DAYS
+    if queue.producer is not None:
+        check_function("producer", _function_values(queue.producer, default_days), checker)
+    if queue.consumer is not None:
+        check_consumer(consumer_values(queue.consumer, default_days), queue_values(queue), checker)
+    problems.extend(checker.problems)
+    return queue
+
+
+def queue_values(queue: QueueSettings) -> QueueValues:
+    return QueueValues(
+        fifo=queue.fifo,
+        name=queue.name,
+        retention=queue.retention,
+        visibility_timeout=queue.visibility_timeout,
+        delivery_delay=queue.delivery_delay,
+        receive_wait=queue.receive_wait,
+        max_message_size_bytes=queue.max_message_size_bytes,
+        dead_letter=True,
+        max_receive_count=queue.dead_letter.max_receive_count,
+        dead_letter_retention=queue.dead_letter.retention,
+    )
+
+
+def _function_values(function: ProducerSettings, default_days: int) -> FunctionValues:
+    return FunctionValues(
+        timeout=function.timeout,
+        memory_mb=function.memory_mb,
+        log_retention_days=function.log_retention_days or default_days,
+    )
+
+
+def consumer_values(consumer: ConsumerSettings, default_days: int) -> ConsumerValues:
+    return ConsumerValues(
+        timeout=consumer.timeout,
+        memory_mb=consumer.memory_mb,
+        log_retention_days=consumer.log_retention_days or default_days,
+        batch_size=consumer.batch_size,
+        batching_window=consumer.batching_window,
+        max_concurrency=consumer.max_concurrency,
+    )
+
+
+def _parse(model: type[ModelT], raw: object, prefix: tuple[str, ...], problems: list[Problem]) -> ModelT | None:
+    try:
+        return model.model_validate(raw)
+    except ValidationError as error:
+        for detail in error.errors():
+            problems.append(_problem_from_pydantic(prefix, detail))
+        return None
+
+
+def _problem_from_pydantic(prefix: tuple[str, ...], detail: Any) -> Problem:
+    location = prefix + tuple(str(part) for part in detail["loc"])
+    setting = ".".join(location)
+    kind = detail["type"]
+    if kind == "extra_forbidden":
+        allowed = ", ".join(_section_model(location[:-1]).model_fields)
+        return Problem(setting, _show(detail["input"]), "unknown key", f"Remove it or use one of: {allowed}.")
+    if kind == "missing":
+        return Problem(setting, "missing", "this key is required", "Add it.")
+    message = str(detail["msg"]).removeprefix("Value error, ")
+    if kind == "literal_error":
+        return Problem(setting, _show(detail["input"]), f"must be {detail['ctx']['expected']}", "Use one of those.")
+    return Problem(setting, _show(detail["input"]), message[:1].lower() + message[1:], "Correct the value.")
+
+
+def _section_model(location: tuple[str, ...]) -> type[BaseModel]:
+    if not location:
+        return _SECTION_MODELS[""]
+    if location[0] == "queues" and len(location) == 2:
+        return _SECTION_MODELS["queue"]
+    return _SECTION_MODELS.get(location[-1], AppSettings)
+
+
+def _lookup(raw: Mapping[str, Any], setting: str, fallback: object) -> object:
+    """Return the value as written in the file at a dotted key, or the parsed value when absent."""
+    node: object = raw
+    for part in setting.split("."):
+        if not isinstance(node, Mapping) or part not in node:
+            return _default_shown(setting, fallback)
+        node = node[part]
+    return node
+
+
+def _default_shown(setting: str, value: object) -> str:
+    duration_suffixes = ("retention", "timeout", "delay", "wait", "window")
+    if setting.endswith(duration_suffixes) and isinstance(value, int):
+        return f"{value}s (default)"
+    return f"{value} (default)"
+
+
+def _show(value: object) -> str:
+    if isinstance(value, str) and not value.endswith("(default)"):
+        return repr(value)
+    return str(value)

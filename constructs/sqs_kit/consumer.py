@@ -1,0 +1,124 @@
+"""A Lambda function attached to a kit queue through an SQS event source mapping."""
+
+import os
+
+from aws_cdk import Duration, RemovalPolicy
+from constructs import Construct
+
+from . import limits
+from ._props import number_of, prop_checker, report, seconds_of
+from .function import build_function
+from .queue import KitQueue
+from .rules import ConsumerValues, QueueValues, check_consumer, derived_visibility_timeout
+
+PROP_NAMES = {
+    "consumer.timeout": "timeout",
+    "consumer.memory_mb": "memory_size",
+    "consumer.log_retention_days": "log_retention_days",
+    "consumer.batch_size": "batch_size",
+    "consumer.batching_window": "max_batching_window",
+    "consumer.max_concurrency": "max_concurrency",
+}
+
+
+class ConsumerFunction(Construct):
+    """A Lambda function that drains one ``KitQueue`` with partial batch responses.
+
+    The event source mapping always reports batch item failures, so the
+    handler returns ``batchItemFailures`` and only the failed records return to
+    the queue. When the queue's visibility timeout was not given, it is set to
+    six times this function's timeout plus the batching window, as Lambda's
+    guide recommends; a given value shorter than the function timeout is an
+    error and one shorter than that recommendation a warning
+    (``sqs-kit:visibilityTimeout``).
+
+    Its role may write its own logs, call ``sqs:ReceiveMessage``,
+    ``sqs:DeleteMessage``, ``sqs:ChangeMessageVisibility`` and
+    ``sqs:GetQueueAttributes`` on the queue and, with a customer-managed key,
+    ``kms:Decrypt`` on that key.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        queue: KitQueue,
+        code_path: str | os.PathLike[str],
+        handler: str = "handler.handler",
+        timeout: Duration | None = None,
+        memory_size: int | None = None,
+        batch_size: int | None = None,
+        max_batching_window: Duration | None = None,
+        max_concurrency: int | None = None,
+        log_retention_days: int | None = None,
+        removal_policy: RemovalPolicy | None = None,
+        environment: dict[str, str] | None = None,
+    ) -> None:
+        """Create the function, its role, its log group and the event source mapping.
+
+        :param queue: the queue it consumes.
+        :param code_path: folder with the handler module and an optional ``requirements.txt``.
+        :param handler: ``module.function`` inside ``code_path``. Default: ``handler.handler``.
+        :param timeout: 1 s to 15 minutes. Default: 30 s.
+        :param memory_size: 128 to 10,240 MB. Default: 256 MB.
+        :param batch_size: records per invocation: 1 to 10,000 for a standard queue (above 10
+            needs a batching window of at least 1 s), 1 to 10 for FIFO. Default: 10.
+        :param max_batching_window: how long Lambda gathers records, 0 to 300 s; not allowed
+            for FIFO. Default: 0 s.
+        :param max_concurrency: concurrent invocations the event source may start, 2 to 1,000.
+            Default: 10.
+        :param log_retention_days: a CloudWatch Logs retention period in days. Default: 30.
+        :param removal_policy: for the log group. Default: the queue's removal policy.
+        :param environment: extra environment variables.
+        """
+        super().__init__(scope, id)
+        timeout = timeout or Duration.seconds(limits.DEFAULT_FUNCTION_TIMEOUT_SECONDS)
+        memory_size = memory_size or limits.DEFAULT_FUNCTION_MEMORY_MB
+        batch_size = batch_size or limits.DEFAULT_BATCH_SIZE
+        max_batching_window = max_batching_window or Duration.seconds(limits.DEFAULT_BATCHING_WINDOW_SECONDS)
+        max_concurrency = max_concurrency or limits.DEFAULT_MAX_CONCURRENCY
+        log_retention_days = log_retention_days or limits.DEFAULT_LOG_RETENTION_DAYS
+
+        values = ConsumerValues(
+            timeout=seconds_of(timeout),
+            memory_mb=number_of(memory_size),
+            log_retention_days=log_retention_days,
+            batch_size=number_of(batch_size),
+            batching_window=seconds_of(max_batching_window),
+            max_concurrency=number_of(max_concurrency),
+        )
+        queue_values = QueueValues(fifo=queue.fifo, visibility_timeout=queue.visibility_timeout_seconds)
+        names = {**PROP_NAMES, "visibility_timeout": f"visibility_timeout of {queue.node.path}"}
+        checker = prop_checker(names)
+        check_consumer(values, queue_values, checker)
+        report(self, checker, "sqs-kit:visibilityTimeout")
+
+        self.queue = queue
+        self.function, self.role, self.log_group = build_function(
+            self,
+            code_path=code_path,
+            handler=handler,
+            timeout=timeout,
+            memory_mb=memory_size,
+            environment={**(environment or {}), "POWERTOOLS_SERVICE_NAME": id},
+            log_retention_days=log_retention_days,
+            removal_policy=removal_policy or queue.removal_policy,
+        )
+        if values.timeout is not None and values.batching_window is not None:
+            queue.derive_visibility_timeout(derived_visibility_timeout(values.timeout, values.batching_window))
+        queue.grant_consume_messages(self.role)
+        self.event_source_mapping = self.function.add_event_source_mapping(
+            "SqsEventSource",
+            event_source_arn=queue.queue_arn,
+            batch_size=batch_size,
+            max_batching_window=max_batching_window if values.batching_window else None,
+            max_concurrency=max_concurrency,
+            report_batch_item_failures=True,
+        )
+        # The mapping fails to create if Lambda cannot yet read the queue.
+        self.event_source_mapping.node.add_dependency(self.role)
+
+    @property
+    def function_arn(self) -> str:
+        return self.function.function_arn

@@ -1,0 +1,272 @@
+"""A queue with its dead-letter queue, TLS-only policies and explicit removal."""
+
+from aws_cdk import Duration, Names, RemovalPolicy, Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from . import limits
+from ._props import number_of, prop_checker, report, seconds_of
+from .rules import DEAD_LETTER_SUFFIX, Checker, QueueValues, check_queue
+
+# Construct prop names for the canonical setting keys of ``rules``.
+PROP_NAMES = {
+    "retention": "retention_period",
+    "visibility_timeout": "visibility_timeout",
+    "delivery_delay": "delivery_delay",
+    "receive_wait": "receive_message_wait_time",
+    "max_message_size_bytes": "max_message_size_bytes",
+    "dead_letter.max_receive_count": "max_receive_count",
+    "dead_letter.retention": "dead_letter_retention_period",
+    "encryption": "encryption",
+    "name": "queue_name",
+}
+
+# The actions a producer needs. SendMessageBatch is authorized by sqs:SendMessage.
+SEND_ACTIONS = ("sqs:SendMessage",)
+CONSUME_ACTIONS = (
+    "sqs:ReceiveMessage",
+    "sqs:DeleteMessage",
+    "sqs:ChangeMessageVisibility",
+    "sqs:GetQueueAttributes",
+)
+# SQS asks KMS for a data key when it stores a message and to decrypt it when it is read.
+KMS_SEND_ACTIONS = ("kms:GenerateDataKey", "kms:Decrypt")
+KMS_CONSUME_ACTIONS = ("kms:Decrypt",)
+
+
+class KitQueue(Construct):
+    """An SQS queue with a dead-letter queue, encryption at rest and a TLS-only queue policy.
+
+    Both queues deny every request made without TLS, and the dead-letter queue
+    accepts redrives only from its own source queue. Physical names are
+    generated from the construct path unless ``queue_name`` is given, because
+    the redrive allow policy must name the source queue before it exists.
+
+    Raises ``SettingsError`` listing every invalid prop at once, before any
+    resource is created. Unresolved tokens are not checked.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        removal_policy: RemovalPolicy,
+        queue_name: str | None = None,
+        fifo: bool = False,
+        content_based_deduplication: bool | None = None,
+        retention_period: Duration | None = None,
+        visibility_timeout: Duration | None = None,
+        delivery_delay: Duration | None = None,
+        receive_message_wait_time: Duration | None = None,
+        max_message_size_bytes: int | None = None,
+        encryption: sqs.QueueEncryption = sqs.QueueEncryption.SQS_MANAGED,
+        encryption_master_key: kms.IKey | None = None,
+        dead_letter: bool = True,
+        max_receive_count: int | None = None,
+        dead_letter_retention_period: Duration | None = None,
+    ) -> None:
+        """Create the queue and, unless ``dead_letter`` is False, its dead-letter queue.
+
+        :param removal_policy: what happens to both queues and a created key when they leave
+            the stack. Required, because CDK's default deletes the queues and their messages.
+            Use ``RemovalPolicy.RETAIN`` where losing messages is unacceptable.
+        :param queue_name: physical name: letters, digits, hyphens and underscores, at most
+            80 characters; a FIFO queue's name ends in ``.fifo``, which counts towards the 80.
+            Default: generated from the construct path.
+        :param fifo: create a FIFO queue and a FIFO dead-letter queue. Default: standard queues.
+        :param content_based_deduplication: FIFO only. Default: off, so producers send a
+            deduplication id.
+        :param retention_period: how long messages stay in the queue, 60 s to 14 days.
+            Default: 4 days.
+        :param visibility_timeout: 0 s to 12 hours. Default: derived by an attached
+            ``ConsumerFunction`` as six times its timeout plus its batching window, or 30 s
+            when no consumer is attached.
+        :param delivery_delay: 0 s to 15 minutes. Default: 0 s.
+        :param receive_message_wait_time: long-polling wait, 0 to 20 s. Default: 20 s.
+        :param max_message_size_bytes: 1,024 bytes to 1 MiB. Default: 1 MiB.
+        :param encryption: ``SQS_MANAGED`` (default), ``KMS_MANAGED`` (the ``aws/sqs`` key) or
+            ``KMS`` (a customer-managed key). ``UNENCRYPTED`` is rejected.
+        :param encryption_master_key: the customer-managed key for ``KMS``. Default: a new key
+            with rotation on, shared by the queue and its dead-letter queue.
+        :param dead_letter: create a dead-letter queue with a redrive policy. Default: True.
+        :param max_receive_count: receives before a message moves to the dead-letter queue,
+            1 to 1,000. Default: 5.
+        :param dead_letter_retention_period: 60 s to 14 days, and longer than
+            ``retention_period`` for a standard queue. Default: 14 days.
+        """
+        super().__init__(scope, id)
+        retention_period = retention_period or Duration.seconds(limits.DEFAULT_RETENTION_SECONDS)
+        dead_letter_retention_period = dead_letter_retention_period or Duration.seconds(
+            limits.DEFAULT_DEAD_LETTER_RETENTION_SECONDS
+        )
+        max_receive_count = max_receive_count or limits.DEFAULT_MAX_RECEIVE_COUNT
+        values = QueueValues(
+            fifo=fifo,
+            name=queue_name,
+            retention=seconds_of(retention_period),
+            visibility_timeout=seconds_of(visibility_timeout),
+            delivery_delay=seconds_of(delivery_delay),
+            receive_wait=seconds_of(receive_message_wait_time),
+            max_message_size_bytes=number_of(max_message_size_bytes),
+            dead_letter=dead_letter,
+            max_receive_count=number_of(max_receive_count),
+            dead_letter_retention=seconds_of(dead_letter_retention_period),
+        )
+        checker = prop_checker(PROP_NAMES)
+        check_queue(values, checker)
+        _check_encryption(encryption, encryption_master_key, checker)
+        report(self, checker, "sqs-kit:deadLetterRetention")
+
+        self.fifo = fifo
+        self.removal_policy = removal_policy
+        self.visibility_timeout_given = visibility_timeout is not None
+        self.visibility_timeout_seconds = values.visibility_timeout
+        self.max_message_size_bytes = max_message_size_bytes or limits.DEFAULT_MAX_MESSAGE_SIZE_BYTES
+        self.encryption_key = self._encryption_key(encryption, encryption_master_key, removal_policy)
+
+        name = _queue_name(self, queue_name, fifo, reserve=len(DEAD_LETTER_SUFFIX))
+        self.dead_letter_queue: sqs.Queue | None = None
+        redrive: sqs.DeadLetterQueue | None = None
+        if dead_letter:
+            self.dead_letter_queue = self._dead_letter_queue(name, fifo, encryption, dead_letter_retention_period)
+            redrive = sqs.DeadLetterQueue(queue=self.dead_letter_queue, max_receive_count=max_receive_count)
+
+        self.queue = sqs.Queue(
+            self,
+            "Resource",
+            queue_name=name,
+            fifo=fifo or None,
+            content_based_deduplication=content_based_deduplication if fifo else None,
+            retention_period=retention_period,
+            visibility_timeout=visibility_timeout or Duration.seconds(limits.DEFAULT_VISIBILITY_TIMEOUT_SECONDS),
+            delivery_delay=delivery_delay or Duration.seconds(limits.DEFAULT_DELIVERY_DELAY_SECONDS),
+            receive_message_wait_time=receive_message_wait_time
+            or Duration.seconds(limits.DEFAULT_RECEIVE_WAIT_SECONDS),
+            max_message_size_bytes=max_message_size_bytes or limits.DEFAULT_MAX_MESSAGE_SIZE_BYTES,
+            encryption=encryption,
+            encryption_master_key=self.encryption_key,
+            dead_letter_queue=redrive,
+            enforce_ssl=True,
+            removal_policy=removal_policy,
+        )
+        self.queue_name = name
+        self._derived_visibility_seconds = 0
+
+    @property
+    def queue_arn(self) -> str:
+        return self.queue.queue_arn
+
+    @property
+    def queue_url(self) -> str:
+        return self.queue.queue_url
+
+    def grant_send_messages(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Grant ``sqs:SendMessage`` on the queue, and ``kms:GenerateDataKey`` and ``kms:Decrypt`` on a customer key.
+
+        Narrower than ``sqs.Queue.grant_send_messages``, which also grants
+        ``kms:Encrypt`` and ``kms:ReEncrypt*`` that sending never uses.
+        """
+        grant = iam.Grant.add_to_principal(grantee=grantee, actions=list(SEND_ACTIONS), resource_arns=[self.queue_arn])
+        if self.encryption_key is not None:
+            self.encryption_key.grant(grantee, *KMS_SEND_ACTIONS)
+        return grant
+
+    def grant_consume_messages(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Grant what a Lambda SQS event source needs on the queue, and ``kms:Decrypt`` on a customer key.
+
+        The SQS actions are ``sqs:ReceiveMessage``, ``sqs:DeleteMessage``,
+        ``sqs:ChangeMessageVisibility`` and ``sqs:GetQueueAttributes``.
+        """
+        grant = iam.Grant.add_to_principal(
+            grantee=grantee, actions=list(CONSUME_ACTIONS), resource_arns=[self.queue_arn]
+        )
+        if self.encryption_key is not None:
+            self.encryption_key.grant(grantee, *KMS_CONSUME_ACTIONS)
+        return grant
+
+    def derive_visibility_timeout(self, seconds: int) -> None:
+        """Raise the queue's visibility timeout to ``seconds`` unless the user set it.
+
+        Called by each attached consumer; the largest derived value wins.
+        """
+        if self.visibility_timeout_given or seconds <= self._derived_visibility_seconds:
+            return
+        self._derived_visibility_seconds = seconds
+        cfn_queue = self.queue.node.default_child
+        assert isinstance(cfn_queue, sqs.CfnQueue)
+        cfn_queue.visibility_timeout = seconds
+
+    def _encryption_key(
+        self, encryption: sqs.QueueEncryption, key: kms.IKey | None, removal_policy: RemovalPolicy
+    ) -> kms.IKey | None:
+        if encryption != sqs.QueueEncryption.KMS:
+            return None
+        if key is not None:
+            return key
+        return kms.Key(
+            self,
+            "Key",
+            description=f"Encrypts the messages of {self.node.path}",
+            enable_key_rotation=True,
+            removal_policy=removal_policy,
+        )
+
+    def _dead_letter_queue(
+        self, source_name: str, fifo: bool, encryption: sqs.QueueEncryption, retention: Duration
+    ) -> sqs.Queue:
+        name = _dead_letter_name(source_name, fifo)
+        # The ARN is built from the source queue's name: referencing the source
+        # queue itself would make the two queues depend on each other.
+        source_arn = Stack.of(self).format_arn(service="sqs", resource=source_name)
+        return sqs.Queue(
+            self,
+            "DeadLetterQueue",
+            queue_name=name,
+            fifo=fifo or None,
+            retention_period=retention,
+            encryption=encryption,
+            encryption_master_key=self.encryption_key,
+            enforce_ssl=True,
+            redrive_allow_policy=sqs.RedriveAllowPolicy(
+                redrive_permission=sqs.RedrivePermission.BY_QUEUE,
+                source_queues=[sqs.Queue.from_queue_arn(self, "SourceQueueRef", source_arn)],
+            ),
+            removal_policy=self.removal_policy,
+        )
+
+
+def _check_encryption(encryption: sqs.QueueEncryption, key: kms.IKey | None, checker: Checker) -> None:
+    if encryption == sqs.QueueEncryption.UNENCRYPTED:
+        checker.fail(
+            "encryption",
+            "UNENCRYPTED",
+            "queues must be encrypted at rest",
+            "Use SQS_MANAGED (the default), KMS_MANAGED or KMS.",
+        )
+    if key is not None and encryption != sqs.QueueEncryption.KMS:
+        checker.fail(
+            "encryption",
+            encryption.name,
+            "encryption_master_key is given, so encryption must be KMS",
+            "Set encryption=QueueEncryption.KMS, or remove encryption_master_key.",
+        )
+
+
+def _queue_name(scope: Construct, given: str | None, fifo: bool, *, reserve: int) -> str:
+    """Return the physical queue name, with room for the dead-letter suffix when generated."""
+    suffix = limits.FIFO_SUFFIX if fifo else ""
+    if given is not None:
+        return given
+    max_length = limits.QUEUE_NAME_MAX_LENGTH - len(suffix) - reserve
+    base = Names.unique_resource_name(scope, max_length=max_length, separator="-", allowed_special_characters="-_")
+    return base + suffix
+
+
+def _dead_letter_name(source_name: str, fifo: bool) -> str:
+    suffix = limits.FIFO_SUFFIX if fifo else ""
+    base = source_name.removesuffix(limits.FIFO_SUFFIX) if fifo else source_name
+    room = limits.QUEUE_NAME_MAX_LENGTH - len(suffix) - len(DEAD_LETTER_SUFFIX)
+    return base[:room] + DEAD_LETTER_SUFFIX + suffix

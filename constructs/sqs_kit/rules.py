@@ -1,0 +1,225 @@
+"""Validation rules shared by the YAML config and the construct props.
+
+Each rule is written once, against canonical setting keys (the config's key
+names relative to one queue, such as ``dead_letter.retention``). An entry point
+supplies a ``Checker`` that turns those keys into its own names (a config key
+path, or a construct path and prop name) and shows each value the way the user
+wrote it. A value of ``None`` means omitted or an unresolved CDK token; rules
+skip it.
+"""
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from aws_cdk import Token
+
+from . import limits
+from .errors import Problem
+from .limits import Limit, format_quantity
+
+DEAD_LETTER_SUFFIX = "-dlq"
+QUEUE_NAME_PATTERN = re.compile(r"[A-Za-z0-9_-]+")
+
+
+@dataclass
+class Checker:
+    """Collects problems and warnings under the names of one entry point."""
+
+    label: Callable[[str], str]
+    show: Callable[[str, object], str]
+    problems: list[Problem] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def fail(self, key: str, value: object, rule: str, fix: str) -> None:
+        self.problems.append(Problem(self.label(key), self.show(key, value), rule, fix))
+
+    def warn(self, message: str) -> None:
+        self.warnings.append(message)
+
+    def within(self, key: str, value: float | None, limit: Limit) -> bool:
+        """Check that a value lies in a limit; return False when it was reported."""
+        if value is None or limit.contains(value):
+            return True
+        self.fail(key, value, f"allowed range is {limit.describe()}", "Set a value within that range.")
+        return False
+
+
+@dataclass(frozen=True)
+class QueueValues:
+    """A queue's settings in seconds, bytes and counts; ``None`` means omitted or unresolved."""
+
+    fifo: bool = False
+    name: str | None = None
+    retention: int | None = None
+    visibility_timeout: int | None = None
+    delivery_delay: int | None = None
+    receive_wait: int | None = None
+    max_message_size_bytes: int | None = None
+    dead_letter: bool = True
+    max_receive_count: int | None = None
+    dead_letter_retention: int | None = None
+
+
+@dataclass(frozen=True)
+class FunctionValues:
+    """A Lambda function's timeout in seconds, memory in MB and log retention in days."""
+
+    timeout: int | None = None
+    memory_mb: int | None = None
+    log_retention_days: int | None = None
+
+
+@dataclass(frozen=True)
+class ConsumerValues(FunctionValues):
+    """A consumer function and its SQS event source mapping."""
+
+    batch_size: int | None = None
+    batching_window: int | None = None
+    max_concurrency: int | None = None
+
+
+def check_queue(values: QueueValues, checker: Checker) -> None:
+    """Check one queue's ranges and the dead-letter queue's retention against the source's."""
+    _check_name(values, checker)
+    checker.within("retention", values.retention, limits.RETENTION)
+    checker.within("visibility_timeout", values.visibility_timeout, limits.VISIBILITY_TIMEOUT)
+    checker.within("delivery_delay", values.delivery_delay, limits.DELIVERY_DELAY)
+    checker.within("receive_wait", values.receive_wait, limits.RECEIVE_WAIT)
+    checker.within("max_message_size_bytes", values.max_message_size_bytes, limits.MAX_MESSAGE_SIZE)
+    if not values.dead_letter:
+        return
+    checker.within("dead_letter.max_receive_count", values.max_receive_count, limits.MAX_RECEIVE_COUNT)
+    dead_letter_ok = checker.within("dead_letter.retention", values.dead_letter_retention, limits.RETENTION)
+    _check_dead_letter_retention(values, checker, dead_letter_ok)
+
+
+def _check_name(values: QueueValues, checker: Checker) -> None:
+    name = values.name
+    if name is None or Token.is_unresolved(name):
+        return
+    if values.fifo and not name.endswith(limits.FIFO_SUFFIX):
+        checker.fail(
+            "name", name, f"FIFO queue names must end in '{limits.FIFO_SUFFIX}'", f"Rename it to '{name}.fifo'."
+        )
+    elif not values.fifo and name.endswith(limits.FIFO_SUFFIX):
+        checker.fail("name", name, f"only FIFO queue names end in '{limits.FIFO_SUFFIX}'", "Set fifo, or rename it.")
+    base = name.removesuffix(limits.FIFO_SUFFIX)
+    # The dead-letter queue's name adds a suffix of this length to the source's.
+    room = limits.QUEUE_NAME_MAX_LENGTH - len(DEAD_LETTER_SUFFIX) - (len(limits.FIFO_SUFFIX) if values.fifo else 0)
+    if not QUEUE_NAME_PATTERN.fullmatch(base):
+        checker.fail(
+            "name",
+            name,
+            "a queue name may contain only letters, digits, hyphens and underscores",
+            "Remove the other characters.",
+        )
+    elif len(base) > room:
+        checker.fail(
+            "name",
+            name,
+            f"is {len(name)} characters long; with the dead-letter suffix '{DEAD_LETTER_SUFFIX}' the name must stay "
+            f"within {limits.QUEUE_NAME_MAX_LENGTH} characters, so at most {room} characters before any '.fifo'",
+            "Shorten the name.",
+        )
+
+
+def _check_dead_letter_retention(values: QueueValues, checker: Checker, dead_letter_ok: bool) -> None:
+    # A standard queue's DLQ keeps each message's original enqueue time, so a
+    # DLQ retention not longer than the source's deletes failed messages soon
+    # after they arrive. FIFO queues reset the time on the move.
+    source, dead_letter = values.retention, values.dead_letter_retention
+    if values.fifo or source is None or dead_letter is None or not dead_letter_ok or dead_letter > source:
+        return
+    if source == dead_letter == limits.RETENTION.maximum:
+        checker.warn(
+            f"The dead-letter queue's retention equals the source queue's ({format_quantity(source, 's')}), "
+            "the maximum SQS allows, so a message that reaches the DLQ late in that period expires soon after. "
+            "Shorten the source queue's retention to give the DLQ time to keep failed messages."
+        )
+        return
+    checker.fail(
+        "dead_letter.retention",
+        dead_letter,
+        f"must be longer than the source queue's retention ({format_quantity(source, 's')}), because a standard "
+        "queue's dead-letter queue counts retention from each message's original enqueue time",
+        f"Set it above {format_quantity(source, 's')}, up to {format_quantity(limits.RETENTION.maximum, 's')}, "
+        "or shorten the source queue's retention.",
+    )
+
+
+def check_function(prefix: str, values: FunctionValues, checker: Checker) -> None:
+    """Check a function's timeout, memory and log retention; ``prefix`` is ``producer`` or ``consumer``."""
+    checker.within(f"{prefix}.timeout", values.timeout, limits.FUNCTION_TIMEOUT)
+    checker.within(f"{prefix}.memory_mb", values.memory_mb, limits.FUNCTION_MEMORY)
+    days = values.log_retention_days
+    if days is not None and days not in limits.LOG_RETENTION_DAYS:
+        allowed = ", ".join(str(d) for d in limits.LOG_RETENTION_DAYS)
+        checker.fail(
+            f"{prefix}.log_retention_days",
+            days,
+            f"CloudWatch Logs accepts only these retention periods in days: {allowed}",
+            "Pick one of them.",
+        )
+
+
+def derived_visibility_timeout(function_timeout: int, batching_window: int) -> int:
+    """Return the visibility timeout Lambda's guide recommends: six times the function timeout plus the window."""
+    return limits.VISIBILITY_TIMEOUT_FACTOR * function_timeout + batching_window
+
+
+def check_consumer(values: ConsumerValues, queue: QueueValues, checker: Checker) -> None:
+    """Check a consumer's ranges, its batching rules and the queue's visibility timeout against it."""
+    check_function("consumer", values, checker)
+    batch_limit = limits.BATCH_SIZE_FIFO if queue.fifo else limits.BATCH_SIZE_STANDARD
+    batch_ok = checker.within("consumer.batch_size", values.batch_size, batch_limit)
+    window_ok = checker.within("consumer.batching_window", values.batching_window, limits.BATCHING_WINDOW)
+    checker.within("consumer.max_concurrency", values.max_concurrency, limits.MAX_CONCURRENCY)
+    if queue.fifo and values.batching_window:
+        checker.fail(
+            "consumer.batching_window",
+            values.batching_window,
+            "a batching window is not supported for FIFO queues",
+            "Set it to 0 s or remove it.",
+        )
+    elif (
+        batch_ok
+        and window_ok
+        and values.batch_size is not None
+        and values.batching_window is not None
+        and values.batch_size > limits.BATCH_SIZE_WITHOUT_WINDOW_MAX
+        and values.batching_window < 1
+    ):
+        checker.fail(
+            "consumer.batch_size",
+            values.batch_size,
+            f"a batch size above {limits.BATCH_SIZE_WITHOUT_WINDOW_MAX} needs a batching window of at least 1 s",
+            "Set the batching window to 1 s or more, or lower the batch size to "
+            f"{limits.BATCH_SIZE_WITHOUT_WINDOW_MAX}.",
+        )
+    _check_visibility_against_consumer(values, queue, checker)
+
+
+def _check_visibility_against_consumer(values: ConsumerValues, queue: QueueValues, checker: Checker) -> None:
+    visibility, timeout = queue.visibility_timeout, values.timeout
+    if visibility is None or timeout is None or not limits.FUNCTION_TIMEOUT.contains(timeout):
+        return
+    window = values.batching_window or 0
+    recommended = derived_visibility_timeout(timeout, window)
+    if visibility < timeout:
+        checker.fail(
+            "visibility_timeout",
+            visibility,
+            f"the queue's visibility timeout ({format_quantity(visibility, 's')}) is shorter than the consumer "
+            f"function timeout ({format_quantity(timeout, 's')}), and Lambda rejects such an event source mapping",
+            f"Set it to at least {format_quantity(recommended, 's')} (six times the function timeout plus the "
+            "batching window), or omit it to have it derived.",
+        )
+    elif visibility < recommended:
+        checker.warn(
+            f"The visibility timeout ({format_quantity(visibility, 's')}) is less than six times the consumer "
+            f"function timeout ({format_quantity(timeout, 's')}) plus the batching window "
+            f"({format_quantity(window, 's')}), which is {format_quantity(recommended, 's')}. Messages whose "
+            "invocation is throttled or retried can become visible again and be processed twice. Omit it to have "
+            "it derived."
+        )

@@ -1,0 +1,35 @@
+"""Pick a config file from CDK context and build the app's stack from it."""
+
+from pathlib import Path
+
+from aws_cdk import App
+
+from sqs_kit.config import load_settings
+
+from .messaging_stack import MessagingStack
+
+CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
+DEFAULT_ENV = "dev"
+
+
+def config_path(app: App) -> tuple[str, Path]:
+    """Return the environment name and config file chosen by ``-c config=PATH`` or ``-c env=NAME``."""
+    explicit = app.node.try_get_context("config")
+    if explicit:
+        path = Path(str(explicit))
+        return path.stem, path
+    env = str(app.node.try_get_context("env") or DEFAULT_ENV)
+    return env, CONFIG_DIR / f"{env}.yaml"
+
+
+def build_app(app: App) -> MessagingStack:
+    """Validate the chosen config and add its messaging stack to ``app``; raise ``SettingsError`` if invalid."""
+    env, path = config_path(app)
+    settings = load_settings(path)
+    stack_name = settings.stack_name or f"sqs-kit-{env}"
+    return MessagingStack(
+        app,
+        stack_name,
+        settings=settings,
+        description=f"sqs-kit messaging stack for the '{env}' environment ({path.name})",
+    )
