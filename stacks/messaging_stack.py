@@ -57,7 +57,7 @@ class MessagingStack(Stack):
                 code_path=LAMBDA_ROOT / "producer",
                 timeout=Duration.seconds(settings.producer.timeout),
                 memory_size=settings.producer.memory_mb,
-                log_retention_days=settings.producer.log_retention_days or log_retention_days,
+                log_retention_days=_or_default(settings.producer.log_retention_days, log_retention_days),
             )
         if settings.consumer is not None:
             ConsumerFunction(
@@ -70,7 +70,7 @@ class MessagingStack(Stack):
                 batch_size=settings.consumer.batch_size,
                 max_batching_window=Duration.seconds(settings.consumer.batching_window),
                 max_concurrency=settings.consumer.max_concurrency,
-                log_retention_days=settings.consumer.log_retention_days or log_retention_days,
+                log_retention_days=_or_default(settings.consumer.log_retention_days, log_retention_days),
             )
         CfnOutput(self, f"{construct_id}QueueUrl", value=queue.queue_url, description=f"URL of queue '{key}'")
         CfnOutput(self, f"{construct_id}QueueArn", value=queue.queue_arn, description=f"ARN of queue '{key}'")
@@ -85,3 +85,7 @@ class MessagingStack(Stack):
 
 def _optional_seconds(seconds: int | None) -> Duration | None:
     return None if seconds is None else Duration.seconds(seconds)
+
+
+def _or_default(value: int | None, default: int) -> int:
+    return default if value is None else value

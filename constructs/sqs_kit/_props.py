@@ -19,6 +19,11 @@ def seconds_of(duration: Duration | None) -> int | None:
     return int(seconds)
 
 
+def given_or(value: int | None, default: int) -> int:
+    """Return ``value`` unless it was omitted; unlike ``value or default`` this keeps an invalid 0 for the rules."""
+    return default if value is None else value
+
+
 def number_of(value: float | None) -> int | None:
     """Return a number prop, or None when omitted or an unresolved token."""
     if value is None or Token.is_unresolved(value):

@@ -1,11 +1,13 @@
 """Load and validate a YAML config file into typed, immutable settings.
 
-pydantic checks the shape (types, units, unknown keys); the range and
+pydantic checks the shape: types, units and unknown keys. The range and
 cross-field rules are the ones the constructs apply (``sqs_kit.rules``), so a
 config file and a construct reject the same values. Every problem of a file is
 reported at once in one ``SettingsError``.
 """
 
+import copy
+import dataclasses
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -23,6 +25,7 @@ DURATION_UNITS = {"s": 1, "m": limits.MINUTE_SECONDS, "h": limits.HOUR_SECONDS, 
 QUEUE_KEY_PATTERN = re.compile(r"[a-z][a-z0-9-]*")
 AUTO = "auto"
 ModelT = TypeVar("ModelT", bound=BaseModel)
+ValuesT = TypeVar("ValuesT", QueueValues, FunctionValues, ConsumerValues)
 
 
 def parse_duration(value: object) -> int:
@@ -102,7 +105,7 @@ class AppSettings(_Settings):
     queues: dict[str, QueueSettings] = Field(description="Queues by logical name.")
 
 
-# Which model describes the mapping at a key path, for the "allowed keys" hint.
+# The model of each mapping in a config file, for the "allowed keys" hint of an unknown key.
 _SECTION_MODELS: Mapping[str, type[BaseModel]] = {
     "": AppSettings,
     "queue": QueueSettings,
@@ -169,22 +172,66 @@ def _parse_queue(key: str, raw: object, settings: AppSettings | None, problems: 
                 "Rename the key.",
             )
         )
-    queue = _parse(QueueSettings, raw if raw is not None else {}, ("queues", key), problems)
-    if queue is None:
-        return None
     raw_mapping = raw if isinstance(raw, dict) else {}
+    shape_problems: list[Problem] = []
+    queue = _parse(QueueSettings, raw if raw is not None else {}, ("queues", key), shape_problems)
+    problems.extend(shape_problems)
+    failed: set[str] = set()
+    if queue is None:
+        # Check the rest of the queue anyway, so one file reports all of its errors in one run.
+        queue, failed = _parse_without_failed_keys(raw_mapping, key, shape_problems)
+        if queue is None:
+            return None
     checker = Checker(
         label=lambda setting: f"queues.{key}.{setting}",
         show=lambda setting, value: _show(_lookup(raw_mapping, setting, value)),
     )
-    check_queue(queue_values(queue), checker)
+    values = _blank(queue_values(queue), failed, "")
+    check_queue(values, checker)
     default_days = settings.log_retention_days if settings is not None else limits.DEFAULT_LOG_RETENTION_DAYS
-    if queue.producer is not None:
-        check_function("producer", _function_values(queue.producer, default_days), checker)
-    if queue.consumer is not None:
-        check_consumer(consumer_values(queue.consumer, default_days), queue_values(queue), checker)
+    if queue.producer is not None and "producer" not in failed:
+        check_function("producer", _blank(_function_values(queue.producer, default_days), failed, "producer."), checker)
+    if queue.consumer is not None and "consumer" not in failed:
+        consumer = _blank(consumer_values(queue.consumer, default_days), failed, "consumer.")
+        check_consumer(consumer, values, checker)
     problems.extend(checker.problems)
-    return queue
+    return None if failed else queue
+
+
+def _parse_without_failed_keys(
+    raw: Mapping[str, Any], key: str, shape_problems: list[Problem]
+) -> tuple[QueueSettings | None, set[str]]:
+    """Parse a queue again without the keys whose shape was invalid; return it and those dotted keys."""
+    prefix = f"queues.{key}."
+    failed = {problem.setting.removeprefix(prefix) for problem in shape_problems if problem.setting.startswith(prefix)}
+    trimmed = copy.deepcopy(dict(raw))
+    for dotted in failed:
+        *parents, last = dotted.split(".")
+        node: Any = trimmed
+        for part in parents:
+            node = node.get(part) if isinstance(node, dict) else None
+        if isinstance(node, dict):
+            node.pop(last, None)
+    try:
+        return QueueSettings.model_validate(trimmed), failed
+    except ValidationError:
+        return None, failed
+
+
+def _blank(values: ValuesT, failed: set[str], prefix: str) -> ValuesT:
+    """Set the values whose keys failed to parse to None, so that the rules skip them."""
+    blanked: dict[str, Any] = {}
+    for dotted in failed:
+        if not dotted.startswith(prefix):
+            continue
+        name = _VALUE_FIELDS.get(dotted, dotted.removeprefix(prefix))
+        if name in {field.name for field in dataclasses.fields(values)} and name not in ("fifo", "dead_letter"):
+            blanked[name] = None
+    return dataclasses.replace(values, **blanked)
+
+
+# Dotted config keys whose field in the rule values has another name.
+_VALUE_FIELDS = {"dead_letter.max_receive_count": "max_receive_count", "dead_letter.retention": "dead_letter_retention"}
 
 
 def queue_values(queue: QueueSettings) -> QueueValues:
@@ -206,7 +253,7 @@ def _function_values(function: ProducerSettings, default_days: int) -> FunctionV
     return FunctionValues(
         timeout=function.timeout,
         memory_mb=function.memory_mb,
-        log_retention_days=function.log_retention_days or default_days,
+        log_retention_days=default_days if function.log_retention_days is None else function.log_retention_days,
     )
 
 
@@ -214,7 +261,7 @@ def consumer_values(consumer: ConsumerSettings, default_days: int) -> ConsumerVa
     return ConsumerValues(
         timeout=consumer.timeout,
         memory_mb=consumer.memory_mb,
-        log_retention_days=consumer.log_retention_days or default_days,
+        log_retention_days=default_days if consumer.log_retention_days is None else consumer.log_retention_days,
         batch_size=consumer.batch_size,
         batching_window=consumer.batching_window,
         max_concurrency=consumer.max_concurrency,

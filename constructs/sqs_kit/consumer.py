@@ -6,7 +6,7 @@ from aws_cdk import Duration, RemovalPolicy
 from constructs import Construct
 
 from . import limits
-from ._props import number_of, prop_checker, report, seconds_of
+from ._props import given_or, number_of, prop_checker, report, seconds_of
 from .function import build_function
 from .queue import KitQueue
 from .rules import ConsumerValues, QueueValues, check_consumer, derived_visibility_timeout
@@ -28,9 +28,9 @@ class ConsumerFunction(Construct):
     handler returns ``batchItemFailures`` and only the failed records return to
     the queue. When the queue's visibility timeout was not given, it is set to
     six times this function's timeout plus the batching window, as Lambda's
-    guide recommends; a given value shorter than the function timeout is an
-    error and one shorter than that recommendation a warning
-    (``sqs-kit:visibilityTimeout``).
+    guide recommends. A given value shorter than the function timeout is an
+    error. A value shorter than the recommendation is a warning with the id
+    ``sqs-kit:visibilityTimeout``.
 
     Its role may write its own logs, call ``sqs:ReceiveMessage``,
     ``sqs:DeleteMessage``, ``sqs:ChangeMessageVisibility`` and
@@ -74,11 +74,11 @@ class ConsumerFunction(Construct):
         """
         super().__init__(scope, id)
         timeout = timeout or Duration.seconds(limits.DEFAULT_FUNCTION_TIMEOUT_SECONDS)
-        memory_size = memory_size or limits.DEFAULT_FUNCTION_MEMORY_MB
-        batch_size = batch_size or limits.DEFAULT_BATCH_SIZE
+        memory_size = given_or(memory_size, limits.DEFAULT_FUNCTION_MEMORY_MB)
+        batch_size = given_or(batch_size, limits.DEFAULT_BATCH_SIZE)
         max_batching_window = max_batching_window or Duration.seconds(limits.DEFAULT_BATCHING_WINDOW_SECONDS)
-        max_concurrency = max_concurrency or limits.DEFAULT_MAX_CONCURRENCY
-        log_retention_days = log_retention_days or limits.DEFAULT_LOG_RETENTION_DAYS
+        max_concurrency = given_or(max_concurrency, limits.DEFAULT_MAX_CONCURRENCY)
+        log_retention_days = given_or(log_retention_days, limits.DEFAULT_LOG_RETENTION_DAYS)
 
         values = ConsumerValues(
             timeout=seconds_of(timeout),

@@ -1,9 +1,10 @@
 """Service limits and kit defaults, each defined once.
 
 The validators, the construct docstrings and the tests all read these values,
-so a limit that AWS changes is changed here only. Sources: the Amazon SQS
-CreateQueue API reference and quotas pages, and the AWS Lambda developer guide
-pages on SQS event source mappings, read in December 2026.
+so a limit that AWS changes is changed here only. Batch sizes and the batching
+window follow the Lambda developer guide page "Lambda parameters for Amazon SQS
+event source mappings" and CDK's SqsEventSourceProps docs; the queue attribute
+ranges follow the SQS CreateQueue reference and message quotas.
 """
 
 from dataclasses import dataclass

@@ -6,7 +6,7 @@ from aws_cdk import Duration, RemovalPolicy
 from constructs import Construct
 
 from . import limits
-from ._props import number_of, prop_checker, report, seconds_of
+from ._props import given_or, number_of, prop_checker, report, seconds_of
 from .function import build_function
 from .queue import KitQueue
 from .rules import FunctionValues, check_function
@@ -56,8 +56,8 @@ class ProducerFunction(Construct):
         """
         super().__init__(scope, id)
         timeout = timeout or Duration.seconds(DEFAULT_TIMEOUT_SECONDS)
-        memory_size = memory_size or limits.DEFAULT_FUNCTION_MEMORY_MB
-        log_retention_days = log_retention_days or limits.DEFAULT_LOG_RETENTION_DAYS
+        memory_size = given_or(memory_size, limits.DEFAULT_FUNCTION_MEMORY_MB)
+        log_retention_days = given_or(log_retention_days, limits.DEFAULT_LOG_RETENTION_DAYS)
         checker = prop_checker(PROP_NAMES)
         values = FunctionValues(
             timeout=seconds_of(timeout), memory_mb=number_of(memory_size), log_retention_days=log_retention_days

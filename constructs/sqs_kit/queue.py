@@ -7,7 +7,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from . import limits
-from ._props import number_of, prop_checker, report, seconds_of
+from ._props import given_or, number_of, prop_checker, report, seconds_of
 from .rules import DEAD_LETTER_SUFFIX, Checker, QueueValues, check_queue
 
 # Construct prop names for the canonical setting keys of ``rules``.
@@ -31,7 +31,7 @@ CONSUME_ACTIONS = (
     "sqs:ChangeMessageVisibility",
     "sqs:GetQueueAttributes",
 )
-# SQS asks KMS for a data key when it stores a message and to decrypt it when it is read.
+# SQS calls KMS for a data key when it stores a message, and to decrypt the key when the message is read.
 KMS_SEND_ACTIONS = ("kms:GenerateDataKey", "kms:Decrypt")
 KMS_CONSUME_ACTIONS = ("kms:Decrypt",)
 
@@ -102,7 +102,7 @@ class KitQueue(Construct):
         dead_letter_retention_period = dead_letter_retention_period or Duration.seconds(
             limits.DEFAULT_DEAD_LETTER_RETENTION_SECONDS
         )
-        max_receive_count = max_receive_count or limits.DEFAULT_MAX_RECEIVE_COUNT
+        max_receive_count = given_or(max_receive_count, limits.DEFAULT_MAX_RECEIVE_COUNT)
         values = QueueValues(
             fifo=fifo,
             name=queue_name,
@@ -124,7 +124,7 @@ class KitQueue(Construct):
         self.removal_policy = removal_policy
         self.visibility_timeout_given = visibility_timeout is not None
         self.visibility_timeout_seconds = values.visibility_timeout
-        self.max_message_size_bytes = max_message_size_bytes or limits.DEFAULT_MAX_MESSAGE_SIZE_BYTES
+        self.max_message_size_bytes = given_or(max_message_size_bytes, limits.DEFAULT_MAX_MESSAGE_SIZE_BYTES)
         self.encryption_key = self._encryption_key(encryption, encryption_master_key, removal_policy)
 
         name = _queue_name(self, queue_name, fifo, reserve=len(DEAD_LETTER_SUFFIX))
@@ -145,7 +145,7 @@ class KitQueue(Construct):
             delivery_delay=delivery_delay or Duration.seconds(limits.DEFAULT_DELIVERY_DELAY_SECONDS),
             receive_message_wait_time=receive_message_wait_time
             or Duration.seconds(limits.DEFAULT_RECEIVE_WAIT_SECONDS),
-            max_message_size_bytes=max_message_size_bytes or limits.DEFAULT_MAX_MESSAGE_SIZE_BYTES,
+            max_message_size_bytes=given_or(max_message_size_bytes, limits.DEFAULT_MAX_MESSAGE_SIZE_BYTES),
             encryption=encryption,
             encryption_master_key=self.encryption_key,
             dead_letter_queue=redrive,

@@ -1,0 +1,54 @@
+"""Template snapshots of every environment, reviewed in pull requests.
+
+Update them with ``make snapshots`` (``pytest tests/synth --snapshot-update``)
+and commit the changed files with the change that caused them.
+"""
+
+import difflib
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.synth.helpers import synth_env
+
+SNAPSHOT_DIR = Path(__file__).parent / "snapshots"
+ENVIRONMENTS = ("dev", "prod")
+# Asset hashes are SHA-256 hex digests of the handler folders, so a comment edit would change them.
+ASSET_HASH = re.compile(r"\b[0-9a-f]{64}\b")
+
+
+def normalise(template: dict[str, Any]) -> dict[str, Any]:
+    """Replace asset hashes and drop CDK's version-specific analytics resource."""
+    resources = {key: value for key, value in template["Resources"].items() if value["Type"] != "AWS::CDK::Metadata"}
+    template = {**template, "Resources": resources}
+    template.pop("Conditions", None)  # Only CDKMetadata's region condition lives here.
+    text = ASSET_HASH.sub("<asset-hash>", json.dumps(template, indent=2, sort_keys=True))
+    normalised: dict[str, Any] = json.loads(text)
+    return normalised
+
+
+@pytest.fixture(scope="module", params=ENVIRONMENTS)
+def rendered(request: pytest.FixtureRequest) -> tuple[str, str]:
+    template, _ = synth_env(request.param)
+    return request.param, json.dumps(normalise(template.to_json()), indent=2, sort_keys=True) + "\n"
+
+
+def test_snapshot_matches(rendered: tuple[str, str], request: pytest.FixtureRequest) -> None:
+    env, text = rendered
+    path = SNAPSHOT_DIR / f"{env}.template.json"
+    if request.config.getoption("--snapshot-update"):
+        path.write_text(text)
+        return
+    assert path.exists(), f"no snapshot for {env}; run `make snapshots` and commit {path}"
+    expected = path.read_text()
+    diff = "".join(difflib.unified_diff(expected.splitlines(True), text.splitlines(True), str(path), "synthesized"))
+    assert text == expected, f"template of {env} changed; review the diff, then run `make snapshots`:\n{diff[:6000]}"
+
+
+def test_snapshot_ignores_comment_edit(tmp_path: Path) -> None:
+    source = {"Resources": {"F": {"Type": "AWS::Lambda::Function", "Properties": {"Code": {"S3Key": "a" * 64}}}}}
+    edited = {"Resources": {"F": {"Type": "AWS::Lambda::Function", "Properties": {"Code": {"S3Key": "b" * 64}}}}}
+    assert normalise(source) == normalise(edited)
