@@ -1,19 +1,25 @@
-"""The messaging stack: one kit queue per configured queue, with its producer and consumer."""
+"""The messaging stack: the configured queues and imported queues, each with its optional producer and consumer."""
 
 from pathlib import Path
 
 from aws_cdk import CfnOutput, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_sqs as sqs
+from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
-from sqs_kit import ConsumerFunction, KitQueue, ProducerFunction
-from sqs_kit.config import AppSettings, QueueSettings
+from sqs_kit import ConsumerFunction, ImportedQueue, KitQueue, ProducerFunction
+from sqs_kit.config import AppSettings, ConsumerSettings, ImportedQueueSettings, ProducerSettings, QueueSettings
 
 LAMBDA_ROOT = Path(__file__).resolve().parent.parent / "lambda"
 ENCRYPTION = {
     "sqs-managed": sqs.QueueEncryption.SQS_MANAGED,
     "kms-managed": sqs.QueueEncryption.KMS_MANAGED,
     "kms": sqs.QueueEncryption.KMS,
+}
+DEDUPLICATION_SCOPE = {"queue": sqs.DeduplicationScope.QUEUE, "message-group": sqs.DeduplicationScope.MESSAGE_GROUP}
+THROUGHPUT_LIMIT = {
+    "per-queue": sqs.FifoThroughputLimit.PER_QUEUE,
+    "per-message-group-id": sqs.FifoThroughputLimit.PER_MESSAGE_GROUP_ID,
 }
 REMOVAL_POLICY = {"destroy": RemovalPolicy.DESTROY, "retain": RemovalPolicy.RETAIN}
 
@@ -26,13 +32,13 @@ class MessagingStack(Stack):
         removal_policy = REMOVAL_POLICY[settings.removal_policy]
         for key, queue_settings in settings.queues.items():
             self._add_queue(key, queue_settings, removal_policy, settings.log_retention_days)
+        for key, imported_settings in settings.imported_queues.items():
+            self._add_imported_queue(key, imported_settings, removal_policy, settings.log_retention_days)
 
     def _add_queue(
         self, key: str, settings: QueueSettings, removal_policy: RemovalPolicy, log_retention_days: int
     ) -> None:
-        # Construct ids are PascalCase nouns and part of the public contract:
-        # renaming one replaces the queue and loses its messages.
-        construct_id = "".join(part.capitalize() for part in key.split("-"))
+        construct_id = _construct_id(key)
         queue = KitQueue(
             self,
             construct_id,
@@ -40,6 +46,8 @@ class MessagingStack(Stack):
             queue_name=settings.name,
             fifo=settings.fifo,
             content_based_deduplication=settings.content_based_deduplication,
+            deduplication_scope=DEDUPLICATION_SCOPE.get(settings.deduplication_scope or ""),
+            fifo_throughput_limit=THROUGHPUT_LIMIT.get(settings.fifo_throughput_limit or ""),
             retention_period=Duration.seconds(settings.retention),
             visibility_timeout=_optional_seconds(settings.visibility_timeout),
             delivery_delay=Duration.seconds(settings.delivery_delay),
@@ -49,29 +57,79 @@ class MessagingStack(Stack):
             max_receive_count=settings.dead_letter.max_receive_count,
             dead_letter_retention_period=Duration.seconds(settings.dead_letter.retention),
         )
-        if settings.producer is not None:
+        self._add_functions(construct_id, queue, settings.producer, settings.consumer, log_retention_days)
+        self._publish(key, construct_id, queue)
+
+    def _add_imported_queue(
+        self, key: str, settings: ImportedQueueSettings, removal_policy: RemovalPolicy, log_retention_days: int
+    ) -> None:
+        construct_id = _construct_id(key)
+        visibility_timeout = _optional_seconds(settings.visibility_timeout)
+        queue: ImportedQueue
+        if settings.arn_parameter is not None:
+            assert settings.fifo is not None  # Validation requires it with arn_parameter.
+            queue = ImportedQueue.from_parameter(
+                self,
+                construct_id,
+                arn_parameter_name=settings.arn_parameter,
+                fifo=settings.fifo,
+                encryption_key_arn=settings.kms_key_arn,
+                visibility_timeout=visibility_timeout,
+                max_message_size_bytes=settings.max_message_size_bytes,
+                removal_policy=removal_policy,
+            )
+        else:
+            assert settings.arn is not None  # Validation requires arn or arn_parameter.
+            queue = ImportedQueue(
+                self,
+                construct_id,
+                queue_arn=settings.arn,
+                fifo=settings.fifo,
+                encryption_key_arn=settings.kms_key_arn,
+                visibility_timeout=visibility_timeout,
+                max_message_size_bytes=settings.max_message_size_bytes,
+                removal_policy=removal_policy,
+            )
+        self._add_functions(construct_id, queue, settings.producer, settings.consumer, log_retention_days)
+
+    def _add_functions(
+        self,
+        construct_id: str,
+        queue: KitQueue | ImportedQueue,
+        producer: ProducerSettings | None,
+        consumer: ConsumerSettings | None,
+        log_retention_days: int,
+    ) -> None:
+        if producer is not None:
             ProducerFunction(
                 self,
                 f"{construct_id}Producer",
                 queue=queue,
                 code_path=LAMBDA_ROOT / "producer",
-                timeout=Duration.seconds(settings.producer.timeout),
-                memory_size=settings.producer.memory_mb,
-                log_retention_days=_or_default(settings.producer.log_retention_days, log_retention_days),
+                timeout=Duration.seconds(producer.timeout),
+                memory_size=producer.memory_mb,
+                log_retention_days=_or_default(producer.log_retention_days, log_retention_days),
             )
-        if settings.consumer is not None:
+        if consumer is not None:
             ConsumerFunction(
                 self,
                 f"{construct_id}Consumer",
                 queue=queue,
                 code_path=LAMBDA_ROOT / "consumer",
-                timeout=Duration.seconds(settings.consumer.timeout),
-                memory_size=settings.consumer.memory_mb,
-                batch_size=settings.consumer.batch_size,
-                max_batching_window=Duration.seconds(settings.consumer.batching_window),
-                max_concurrency=settings.consumer.max_concurrency,
-                log_retention_days=_or_default(settings.consumer.log_retention_days, log_retention_days),
+                timeout=Duration.seconds(consumer.timeout),
+                memory_size=consumer.memory_mb,
+                batch_size=consumer.batch_size,
+                max_batching_window=Duration.seconds(consumer.batching_window),
+                max_concurrency=consumer.max_concurrency,
+                log_retention_days=_or_default(consumer.log_retention_days, log_retention_days),
             )
+
+    def _publish(self, key: str, construct_id: str, queue: KitQueue) -> None:
+        """Expose a queue's URL and ARN as outputs and SSM parameters.
+
+        Outputs carry no export: other stacks read the SSM parameters, so
+        removing a reader never blocks a change to this stack.
+        """
         CfnOutput(self, f"{construct_id}QueueUrl", value=queue.queue_url, description=f"URL of queue '{key}'")
         CfnOutput(self, f"{construct_id}QueueArn", value=queue.queue_arn, description=f"ARN of queue '{key}'")
         if queue.dead_letter_queue is not None:
@@ -81,6 +139,25 @@ class MessagingStack(Stack):
                 value=queue.dead_letter_queue.queue_url,
                 description=f"URL of the dead-letter queue of '{key}'",
             )
+        for attribute, value in (("url", queue.queue_url), ("arn", queue.queue_arn)):
+            ssm.StringParameter(
+                self,
+                f"{construct_id}Queue{attribute.capitalize()}Parameter",
+                parameter_name=parameter_name(self.stack_name, key, attribute),
+                string_value=value,
+                description=f"{attribute.upper()} of queue '{key}' of stack {self.stack_name}",
+            )
+
+
+def parameter_name(stack_name: str, key: str, attribute: str) -> str:
+    """Return the SSM parameter that stores a queue's ``url`` or ``arn``: ``/<stack>/queues/<key>/<attribute>``."""
+    return f"/{stack_name}/queues/{key}/{attribute}"
+
+
+def _construct_id(key: str) -> str:
+    # Construct ids are PascalCase nouns and part of the public contract:
+    # renaming one replaces the queue and loses its messages.
+    return "".join(part.capitalize() for part in key.split("-"))
 
 
 def _optional_seconds(seconds: int | None) -> Duration | None:

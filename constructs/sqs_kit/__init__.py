@@ -6,7 +6,8 @@ raises ``SettingsError`` listing each invalid one.
 
 from .consumer import ConsumerFunction
 from .errors import Problem, SettingsError
+from .imported import ImportedQueue
 from .producer import ProducerFunction
 from .queue import KitQueue
 
-__all__ = ["ConsumerFunction", "KitQueue", "Problem", "ProducerFunction", "SettingsError"]
+__all__ = ["ConsumerFunction", "ImportedQueue", "KitQueue", "Problem", "ProducerFunction", "SettingsError"]

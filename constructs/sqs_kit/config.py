@@ -18,12 +18,25 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 
 from . import limits
 from .errors import Problem, SettingsError
-from .rules import Checker, ConsumerValues, FunctionValues, QueueValues, check_consumer, check_function, check_queue
+from .rules import (
+    Checker,
+    ConsumerValues,
+    FunctionValues,
+    QueueValues,
+    check_consumer,
+    check_function,
+    check_imported_queue,
+    check_queue,
+)
 
 DURATION_PATTERN = re.compile(r"(\d+)(s|m|h|d)")
 DURATION_UNITS = {"s": 1, "m": limits.MINUTE_SECONDS, "h": limits.HOUR_SECONDS, "d": limits.DAY_SECONDS}
 QUEUE_KEY_PATTERN = re.compile(r"[a-z][a-z0-9-]*")
 AUTO = "auto"
+SECTIONS = ("queues", "imported_queues")
+# CloudFormation's spelling of the config's FIFO values.
+CFN_DEDUPLICATION_SCOPES = {"queue": "queue", "message-group": "messageGroup"}
+CFN_THROUGHPUT_LIMITS = {"per-queue": "perQueue", "per-message-group-id": "perMessageGroupId"}
 ModelT = TypeVar("ModelT", bound=BaseModel)
 ValuesT = TypeVar("ValuesT", QueueValues, FunctionValues, ConsumerValues)
 
@@ -91,7 +104,26 @@ class QueueSettings(_Settings):
     receive_wait: Seconds = Field(limits.DEFAULT_RECEIVE_WAIT_SECONDS, description="Long-polling wait.")
     max_message_size_bytes: int = Field(limits.DEFAULT_MAX_MESSAGE_SIZE_BYTES, description="Maximum message size.")
     encryption: Literal["sqs-managed", "kms-managed", "kms"] = Field("sqs-managed", description="Encryption at rest.")
+    deduplication_scope: Literal["queue", "message-group"] | None = Field(
+        None, description="FIFO only; 'message-group' with 'per-message-group-id' for high throughput."
+    )
+    fifo_throughput_limit: Literal["per-queue", "per-message-group-id"] | None = Field(
+        None, description="FIFO only; see deduplication_scope."
+    )
     dead_letter: DeadLetterSettings = DeadLetterSettings()
+    producer: ProducerSettings | None = None
+    consumer: ConsumerSettings | None = None
+
+
+class ImportedQueueSettings(_Settings):
+    """A queue created outside this stack, given by ARN or by the SSM parameter that stores its ARN."""
+
+    arn: str | None = Field(None, description="The queue's ARN.")
+    arn_parameter: str | None = Field(None, description="Name of an SSM parameter that stores the ARN.")
+    fifo: bool | None = Field(None, description="Required with arn_parameter. Default: from the ARN's name.")
+    kms_key_arn: str | None = Field(None, description="The customer-managed key that encrypts the queue.")
+    visibility_timeout: Seconds | None = Field(None, description="The queue's visibility timeout, if known.")
+    max_message_size_bytes: int = Field(limits.DEFAULT_MAX_MESSAGE_SIZE_BYTES, description="Maximum message size.")
     producer: ProducerSettings | None = None
     consumer: ConsumerSettings | None = None
 
@@ -103,12 +135,14 @@ class AppSettings(_Settings):
     removal_policy: Literal["destroy", "retain"] = Field(description="What happens to queues and keys on delete.")
     log_retention_days: int = Field(limits.DEFAULT_LOG_RETENTION_DAYS, description="Function log retention in days.")
     queues: dict[str, QueueSettings] = Field(description="Queues by logical name.")
+    imported_queues: dict[str, ImportedQueueSettings] = Field({}, description="Existing queues by logical name.")
 
 
 # The model of each mapping in a config file, for the "allowed keys" hint of an unknown key.
 _SECTION_MODELS: Mapping[str, type[BaseModel]] = {
     "": AppSettings,
     "queue": QueueSettings,
+    "imported_queue": ImportedQueueSettings,
     "dead_letter": DeadLetterSettings,
     "producer": ProducerSettings,
     "consumer": ConsumerSettings,
@@ -141,37 +175,108 @@ def validate_settings(document: object, *, source: str) -> AppSettings:
             source, [Problem("file", kind, "the top level must be a mapping", "Start with 'removal_policy:'.")]
         )
     problems: list[Problem] = []
-    top_level = {key: value for key, value in document.items() if key != "queues"}
+    top_level = {key: value for key, value in document.items() if key not in SECTIONS}
     top_level["queues"] = {}
     settings = _parse(AppSettings, top_level, (), problems)
+    default_days = settings.log_retention_days if settings is not None else limits.DEFAULT_LOG_RETENTION_DAYS
 
     raw_queues = document.get("queues")
     queues: dict[str, QueueSettings] = {}
-    if raw_queues is None:
+    if raw_queues is None and not document.get("imported_queues"):
         problems.append(Problem("queues", "missing", "at least one queue is required", "Add a 'queues:' mapping."))
-    elif not isinstance(raw_queues, dict):
-        problems.append(Problem("queues", _show(raw_queues), "must be a mapping of logical names", "See the README."))
-    else:
-        for key, raw_queue in raw_queues.items():
-            queue = _parse_queue(str(key), raw_queue, settings, problems)
-            if queue is not None:
-                queues[str(key)] = queue
+    for key, raw_queue in _section_items(raw_queues, "queues", problems):
+        queue = _parse_queue(key, raw_queue, default_days, problems)
+        if queue is not None:
+            queues[key] = queue
+    imported: dict[str, ImportedQueueSettings] = {}
+    for key, raw_queue in _section_items(document.get("imported_queues"), "imported_queues", problems):
+        if key in (raw_queues or {}):
+            problems.append(
+                Problem(f"imported_queues.{key}", repr(key), "is also a key under queues", "Use unique logical names.")
+            )
+        imported_queue = _parse_imported_queue(key, raw_queue, default_days, problems)
+        if imported_queue is not None:
+            imported[key] = imported_queue
+    _check_unique_names(queues, problems)
     if problems or settings is None:
         raise SettingsError(source, problems)
-    return settings.model_copy(update={"queues": queues})
+    return settings.model_copy(update={"queues": queues, "imported_queues": imported})
 
 
-def _parse_queue(key: str, raw: object, settings: AppSettings | None, problems: list[Problem]) -> QueueSettings | None:
+def _section_items(raw: object, section: str, problems: list[Problem]) -> list[tuple[str, object]]:
+    if raw is None:
+        return []
+    if not isinstance(raw, dict):
+        problems.append(Problem(section, _show(raw), "must be a mapping of logical names", "See the README."))
+        return []
+    return [(str(key), value) for key, value in raw.items()]
+
+
+def _check_unique_names(queues: Mapping[str, QueueSettings], problems: list[Problem]) -> None:
+    owners: dict[str, str] = {}
+    for key, queue in queues.items():
+        if queue.name is None:
+            continue
+        if queue.name in owners:
+            problems.append(
+                Problem(
+                    f"queues.{key}.name",
+                    repr(queue.name),
+                    f"is also the name of queues.{owners[queue.name]}",
+                    "Give each queue its own name.",
+                )
+            )
+        owners.setdefault(queue.name, key)
+
+
+def _parse_imported_queue(
+    key: str, raw: object, default_days: int, problems: list[Problem]
+) -> ImportedQueueSettings | None:
+    _check_logical_name("imported_queues", key, problems)
+    queue = _parse(ImportedQueueSettings, raw if raw is not None else {}, ("imported_queues", key), problems)
+    if queue is None:
+        return None
+    raw_mapping = raw if isinstance(raw, dict) else {}
+    checker = Checker(
+        label=lambda setting: f"imported_queues.{key}.{setting}",
+        show=lambda setting, value: _show(_lookup(raw_mapping, setting, value)),
+    )
+    if (queue.arn is None) == (queue.arn_parameter is None):
+        checker.fail("arn", queue.arn, "give either arn or arn_parameter, but not both", "Keep exactly one of them.")
+    elif queue.arn_parameter is not None and queue.fifo is None:
+        checker.fail(
+            "fifo",
+            "missing",
+            "the ARN comes from a parameter, so whether the queue is FIFO cannot be read from its name",
+            "Set fifo: true or fifo: false.",
+        )
+    fifo = queue.fifo
+    if queue.arn is not None:
+        fifo = check_imported_queue(queue.arn, queue.fifo, queue.kms_key_arn, queue.visibility_timeout, checker)
+    queue_rules = QueueValues(fifo=bool(fifo), visibility_timeout=queue.visibility_timeout)
+    if queue.producer is not None:
+        check_function("producer", _function_values(queue.producer, default_days), checker)
+    if queue.consumer is not None:
+        check_consumer(consumer_values(queue.consumer, default_days), queue_rules, checker)
+    problems.extend(checker.problems)
+    return queue
+
+
+def _check_logical_name(section: str, key: str, problems: list[Problem]) -> None:
     if not QUEUE_KEY_PATTERN.fullmatch(key):
         problems.append(
             Problem(
-                f"queues.{key}",
+                f"{section}.{key}",
                 repr(key),
                 "a queue's logical name may contain only lower-case letters, digits and hyphens, "
                 "and starts with a letter",
                 "Rename the key.",
             )
         )
+
+
+def _parse_queue(key: str, raw: object, default_days: int, problems: list[Problem]) -> QueueSettings | None:
+    _check_logical_name("queues", key, problems)
     raw_mapping = raw if isinstance(raw, dict) else {}
     shape_problems: list[Problem] = []
     queue = _parse(QueueSettings, raw if raw is not None else {}, ("queues", key), shape_problems)
@@ -188,7 +293,6 @@ def _parse_queue(key: str, raw: object, settings: AppSettings | None, problems: 
     )
     values = _blank(queue_values(queue), failed, "")
     check_queue(values, checker)
-    default_days = settings.log_retention_days if settings is not None else limits.DEFAULT_LOG_RETENTION_DAYS
     if queue.producer is not None and "producer" not in failed:
         check_function("producer", _blank(_function_values(queue.producer, default_days), failed, "producer."), checker)
     if queue.consumer is not None and "consumer" not in failed:
@@ -246,6 +350,9 @@ def queue_values(queue: QueueSettings) -> QueueValues:
         dead_letter=True,
         max_receive_count=queue.dead_letter.max_receive_count,
         dead_letter_retention=queue.dead_letter.retention,
+        content_based_deduplication=queue.content_based_deduplication,
+        deduplication_scope=CFN_DEDUPLICATION_SCOPES.get(queue.deduplication_scope or ""),
+        throughput_limit=CFN_THROUGHPUT_LIMITS.get(queue.fifo_throughput_limit or ""),
     )
 
 
@@ -297,6 +404,8 @@ def _section_model(location: tuple[str, ...]) -> type[BaseModel]:
         return _SECTION_MODELS[""]
     if location[0] == "queues" and len(location) == 2:
         return _SECTION_MODELS["queue"]
+    if location[0] == "imported_queues" and len(location) == 2:
+        return _SECTION_MODELS["imported_queue"]
     return _SECTION_MODELS.get(location[-1], AppSettings)
 
 

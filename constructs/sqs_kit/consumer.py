@@ -8,6 +8,7 @@ from constructs import Construct
 from . import limits
 from ._props import given_or, number_of, prop_checker, report, seconds_of
 from .function import build_function
+from .imported import ImportedQueue
 from .queue import KitQueue
 from .rules import ConsumerValues, QueueValues, check_consumer, derived_visibility_timeout
 
@@ -43,7 +44,7 @@ class ConsumerFunction(Construct):
         scope: Construct,
         id: str,
         *,
-        queue: KitQueue,
+        queue: KitQueue | ImportedQueue,
         code_path: str | os.PathLike[str],
         handler: str = "handler.handler",
         timeout: Duration | None = None,
@@ -92,6 +93,14 @@ class ConsumerFunction(Construct):
         names = {**PROP_NAMES, "visibility_timeout": f"visibility_timeout of {queue.node.path}"}
         checker = prop_checker(names)
         check_consumer(values, queue_values, checker)
+        if isinstance(queue, ImportedQueue) and not queue.visibility_timeout_known and values.timeout is not None:
+            recommended = derived_visibility_timeout(values.timeout, values.batching_window or 0)
+            checker.warn(
+                f"The visibility timeout of the imported queue {queue.node.path} is not known at synth time. "
+                f"Lambda rejects the event source mapping if it is shorter than the function timeout "
+                f"({values.timeout} s), and at least {recommended} s (six times the timeout plus the batching "
+                "window) is recommended. Pass visibility_timeout to ImportedQueue to have it checked."
+            )
         report(self, checker, "sqs-kit:visibilityTimeout")
 
         self.queue = queue

@@ -8,6 +8,7 @@ from constructs import Construct
 from . import limits
 from ._props import given_or, number_of, prop_checker, report, seconds_of
 from .function import build_function
+from .imported import ImportedQueue
 from .queue import KitQueue
 from .rules import FunctionValues, check_function
 
@@ -33,7 +34,7 @@ class ProducerFunction(Construct):
         scope: Construct,
         id: str,
         *,
-        queue: KitQueue,
+        queue: KitQueue | ImportedQueue,
         code_path: str | os.PathLike[str],
         handler: str = "handler.handler",
         timeout: Duration | None = None,

@@ -1,6 +1,6 @@
 """A queue with its dead-letter queue, TLS-only policies and explicit removal."""
 
-from aws_cdk import Duration, Names, RemovalPolicy, Stack
+from aws_cdk import Duration, Names, RemovalPolicy, Stack, Token
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sqs as sqs
@@ -21,6 +21,7 @@ PROP_NAMES = {
     "dead_letter.retention": "dead_letter_retention_period",
     "encryption": "encryption",
     "name": "queue_name",
+    "dead_letter_queue": "dead_letter_queue",
 }
 
 # The actions a producer needs. SendMessageBatch is authorized by sqs:SendMessage.
@@ -36,7 +37,38 @@ KMS_SEND_ACTIONS = ("kms:GenerateDataKey", "kms:Decrypt")
 KMS_CONSUME_ACTIONS = ("kms:Decrypt",)
 
 
-class KitQueue(Construct):
+class QueueGrants:
+    """The URL, ARN and least-privilege grants shared by ``KitQueue`` and ``ImportedQueue``."""
+
+    queue: sqs.IQueue
+    encryption_key: kms.IKey | None
+
+    @property
+    def queue_arn(self) -> str:
+        return self.queue.queue_arn
+
+    @property
+    def queue_url(self) -> str:
+        return self.queue.queue_url
+
+    def grant_send_messages(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Grant ``sqs:SendMessage`` on the queue, and ``kms:GenerateDataKey`` and ``kms:Decrypt`` on a customer key.
+
+        Narrower than ``sqs.Queue.grant_send_messages``, which also grants
+        ``kms:Encrypt`` and ``kms:ReEncrypt*`` that sending never uses.
+        """
+        return grant_send(grantee, self.queue_arn, self.encryption_key)
+
+    def grant_consume_messages(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Grant what a Lambda SQS event source needs on the queue, and ``kms:Decrypt`` on a customer key.
+
+        The SQS actions are ``sqs:ReceiveMessage``, ``sqs:DeleteMessage``,
+        ``sqs:ChangeMessageVisibility`` and ``sqs:GetQueueAttributes``.
+        """
+        return grant_consume(grantee, self.queue_arn, self.encryption_key)
+
+
+class KitQueue(QueueGrants, Construct):
     """An SQS queue with a dead-letter queue, encryption at rest and a TLS-only queue policy.
 
     Both queues deny every request made without TLS, and the dead-letter queue
@@ -57,6 +89,8 @@ class KitQueue(Construct):
         queue_name: str | None = None,
         fifo: bool = False,
         content_based_deduplication: bool | None = None,
+        deduplication_scope: sqs.DeduplicationScope | None = None,
+        fifo_throughput_limit: sqs.FifoThroughputLimit | None = None,
         retention_period: Duration | None = None,
         visibility_timeout: Duration | None = None,
         delivery_delay: Duration | None = None,
@@ -65,6 +99,7 @@ class KitQueue(Construct):
         encryption: sqs.QueueEncryption = sqs.QueueEncryption.SQS_MANAGED,
         encryption_master_key: kms.IKey | None = None,
         dead_letter: bool = True,
+        dead_letter_queue: sqs.IQueue | None = None,
         max_receive_count: int | None = None,
         dead_letter_retention_period: Duration | None = None,
     ) -> None:
@@ -79,6 +114,9 @@ class KitQueue(Construct):
         :param fifo: create a FIFO queue and a FIFO dead-letter queue. Default: standard queues.
         :param content_based_deduplication: FIFO only. Default: off, so producers send a
             deduplication id.
+        :param deduplication_scope: FIFO only. High-throughput FIFO needs ``MESSAGE_GROUP``
+            together with ``fifo_throughput_limit=PER_MESSAGE_GROUP_ID``. Default: ``QUEUE``.
+        :param fifo_throughput_limit: FIFO only; see ``deduplication_scope``. Default: ``PER_QUEUE``.
         :param retention_period: how long messages stay in the queue, 60 s to 14 days.
             Default: 4 days.
         :param visibility_timeout: 0 s to 12 hours. Default: derived by an attached
@@ -91,7 +129,10 @@ class KitQueue(Construct):
             ``KMS`` (a customer-managed key). ``UNENCRYPTED`` is rejected.
         :param encryption_master_key: the customer-managed key for ``KMS``. Default: a new key
             with rotation on, shared by the queue and its dead-letter queue.
-        :param dead_letter: create a dead-letter queue with a redrive policy. Default: True.
+        :param dead_letter: give the queue a dead-letter queue and a redrive policy. Default: True.
+        :param dead_letter_queue: an existing queue to use as the dead-letter queue, of the same
+            type (FIFO or standard) as this one. Its redrive allow policy and retention are its
+            owner's to set. Default: a new dead-letter queue.
         :param max_receive_count: receives before a message moves to the dead-letter queue,
             1 to 1,000. Default: 5.
         :param dead_letter_retention_period: 60 s to 14 days, and longer than
@@ -113,7 +154,12 @@ class KitQueue(Construct):
             max_message_size_bytes=number_of(max_message_size_bytes),
             dead_letter=dead_letter,
             max_receive_count=number_of(max_receive_count),
-            dead_letter_retention=seconds_of(dead_letter_retention_period),
+            dead_letter_retention=seconds_of(dead_letter_retention_period) if dead_letter_queue is None else None,
+            content_based_deduplication=content_based_deduplication,
+            deduplication_scope=_cfn_value(deduplication_scope),
+            throughput_limit=_cfn_value(fifo_throughput_limit),
+            given_dead_letter_fifo=dead_letter_queue.fifo if dead_letter_queue is not None else None,
+            given_dead_letter_name=_queue_label(dead_letter_queue) if dead_letter_queue is not None else None,
         )
         checker = prop_checker(PROP_NAMES)
         check_queue(values, checker)
@@ -128,10 +174,11 @@ class KitQueue(Construct):
         self.encryption_key = self._encryption_key(encryption, encryption_master_key, removal_policy)
 
         name = _queue_name(self, queue_name, fifo, reserve=len(DEAD_LETTER_SUFFIX))
-        self.dead_letter_queue: sqs.Queue | None = None
+        self.dead_letter_queue: sqs.IQueue | None = dead_letter_queue
         redrive: sqs.DeadLetterQueue | None = None
-        if dead_letter:
+        if dead_letter and self.dead_letter_queue is None:
             self.dead_letter_queue = self._dead_letter_queue(name, fifo, encryption, dead_letter_retention_period)
+        if dead_letter and self.dead_letter_queue is not None:
             redrive = sqs.DeadLetterQueue(queue=self.dead_letter_queue, max_receive_count=max_receive_count)
 
         self.queue = sqs.Queue(
@@ -140,6 +187,8 @@ class KitQueue(Construct):
             queue_name=name,
             fifo=fifo or None,
             content_based_deduplication=content_based_deduplication if fifo else None,
+            deduplication_scope=deduplication_scope if fifo else None,
+            fifo_throughput_limit=fifo_throughput_limit if fifo else None,
             retention_period=retention_period,
             visibility_timeout=visibility_timeout or Duration.seconds(limits.DEFAULT_VISIBILITY_TIMEOUT_SECONDS),
             delivery_delay=delivery_delay or Duration.seconds(limits.DEFAULT_DELIVERY_DELAY_SECONDS),
@@ -154,38 +203,6 @@ class KitQueue(Construct):
         )
         self.queue_name = name
         self._derived_visibility_seconds = 0
-
-    @property
-    def queue_arn(self) -> str:
-        return self.queue.queue_arn
-
-    @property
-    def queue_url(self) -> str:
-        return self.queue.queue_url
-
-    def grant_send_messages(self, grantee: iam.IGrantable) -> iam.Grant:
-        """Grant ``sqs:SendMessage`` on the queue, and ``kms:GenerateDataKey`` and ``kms:Decrypt`` on a customer key.
-
-        Narrower than ``sqs.Queue.grant_send_messages``, which also grants
-        ``kms:Encrypt`` and ``kms:ReEncrypt*`` that sending never uses.
-        """
-        grant = iam.Grant.add_to_principal(grantee=grantee, actions=list(SEND_ACTIONS), resource_arns=[self.queue_arn])
-        if self.encryption_key is not None:
-            self.encryption_key.grant(grantee, *KMS_SEND_ACTIONS)
-        return grant
-
-    def grant_consume_messages(self, grantee: iam.IGrantable) -> iam.Grant:
-        """Grant what a Lambda SQS event source needs on the queue, and ``kms:Decrypt`` on a customer key.
-
-        The SQS actions are ``sqs:ReceiveMessage``, ``sqs:DeleteMessage``,
-        ``sqs:ChangeMessageVisibility`` and ``sqs:GetQueueAttributes``.
-        """
-        grant = iam.Grant.add_to_principal(
-            grantee=grantee, actions=list(CONSUME_ACTIONS), resource_arns=[self.queue_arn]
-        )
-        if self.encryption_key is not None:
-            self.encryption_key.grant(grantee, *KMS_CONSUME_ACTIONS)
-        return grant
 
     def derive_visibility_timeout(self, seconds: int) -> None:
         """Raise the queue's visibility timeout to ``seconds`` unless the user set it.
@@ -236,6 +253,44 @@ class KitQueue(Construct):
             ),
             removal_policy=self.removal_policy,
         )
+
+
+def grant_send(grantee: iam.IGrantable, queue_arn: str, key: kms.IKey | None) -> iam.Grant:
+    """Grant the send actions on one queue, and the KMS actions sending needs on its customer key."""
+    grant = iam.Grant.add_to_principal(grantee=grantee, actions=list(SEND_ACTIONS), resource_arns=[queue_arn])
+    if key is not None:
+        key.grant(grantee, *KMS_SEND_ACTIONS)
+    return grant
+
+
+def grant_consume(grantee: iam.IGrantable, queue_arn: str, key: kms.IKey | None) -> iam.Grant:
+    """Grant the actions a Lambda SQS event source needs on one queue, and ``kms:Decrypt`` on its customer key."""
+    grant = iam.Grant.add_to_principal(grantee=grantee, actions=list(CONSUME_ACTIONS), resource_arns=[queue_arn])
+    if key is not None:
+        key.grant(grantee, *KMS_CONSUME_ACTIONS)
+    return grant
+
+
+# CloudFormation's values for the enum members, which jsii names in upper case.
+_CFN_VALUES = {
+    "QUEUE": "queue",
+    "MESSAGE_GROUP": "messageGroup",
+    "PER_QUEUE": "perQueue",
+    "PER_MESSAGE_GROUP_ID": "perMessageGroupId",
+}
+
+
+def _cfn_value(member: sqs.DeduplicationScope | sqs.FifoThroughputLimit | None) -> str | None:
+    return None if member is None else _CFN_VALUES[member.name]
+
+
+def _queue_label(queue: sqs.IQueue) -> str:
+    """Return a queue's name for messages, or its construct path when the name is not known at synth time."""
+    cfn_queue = queue.node.default_child
+    if isinstance(cfn_queue, sqs.CfnQueue) and cfn_queue.queue_name and not Token.is_unresolved(cfn_queue.queue_name):
+        return cfn_queue.queue_name
+    name = queue.queue_name
+    return queue.node.path if Token.is_unresolved(name) else name
 
 
 def _check_encryption(encryption: sqs.QueueEncryption, key: kms.IKey | None, checker: Checker) -> None:

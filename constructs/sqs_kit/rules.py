@@ -19,7 +19,11 @@ from .errors import Problem
 from .limits import Limit, format_quantity
 
 DEAD_LETTER_SUFFIX = "-dlq"
+HIGH_THROUGHPUT_SCOPE = "messageGroup"
+HIGH_THROUGHPUT_LIMIT = "perMessageGroupId"
 QUEUE_NAME_PATTERN = re.compile(r"[A-Za-z0-9_-]+")
+QUEUE_ARN_PATTERN = re.compile(r"arn:aws[a-z-]*:sqs:[a-z0-9-]+:\d{12}:([A-Za-z0-9_-]{1,80}(?:\.fifo)?)")
+KEY_ARN_PATTERN = re.compile(r"arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)/.+")
 
 
 @dataclass
@@ -51,6 +55,10 @@ class QueueValues:
 
     fifo: bool = False
     name: str | None = None
+    content_based_deduplication: bool | None = None
+    # CloudFormation's values: "queue" or "messageGroup", and "perQueue" or "perMessageGroupId".
+    deduplication_scope: str | None = None
+    throughput_limit: str | None = None
     retention: int | None = None
     visibility_timeout: int | None = None
     delivery_delay: int | None = None
@@ -59,6 +67,9 @@ class QueueValues:
     dead_letter: bool = True
     max_receive_count: int | None = None
     dead_letter_retention: int | None = None
+    # A dead-letter queue given by the user: whether it is FIFO, and a name to show in errors.
+    given_dead_letter_fifo: bool | None = None
+    given_dead_letter_name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -82,6 +93,7 @@ class ConsumerValues(FunctionValues):
 def check_queue(values: QueueValues, checker: Checker) -> None:
     """Check one queue's ranges and the dead-letter queue's retention against the source's."""
     _check_name(values, checker)
+    _check_fifo_settings(values, checker)
     checker.within("retention", values.retention, limits.RETENTION)
     checker.within("visibility_timeout", values.visibility_timeout, limits.VISIBILITY_TIMEOUT)
     checker.within("delivery_delay", values.delivery_delay, limits.DELIVERY_DELAY)
@@ -89,9 +101,54 @@ def check_queue(values: QueueValues, checker: Checker) -> None:
     checker.within("max_message_size_bytes", values.max_message_size_bytes, limits.MAX_MESSAGE_SIZE)
     if not values.dead_letter:
         return
+    _check_dead_letter_type(values, checker)
     checker.within("dead_letter.max_receive_count", values.max_receive_count, limits.MAX_RECEIVE_COUNT)
     dead_letter_ok = checker.within("dead_letter.retention", values.dead_letter_retention, limits.RETENTION)
     _check_dead_letter_retention(values, checker, dead_letter_ok)
+
+
+def _check_fifo_settings(values: QueueValues, checker: Checker) -> None:
+    fifo_only = {
+        "content_based_deduplication": values.content_based_deduplication or None,
+        "deduplication_scope": values.deduplication_scope,
+        "fifo_throughput_limit": values.throughput_limit,
+    }
+    if not values.fifo:
+        for key, value in fifo_only.items():
+            if value is not None:
+                checker.fail(key, value, "applies only to FIFO queues", "Remove it, or make the queue FIFO.")
+        return
+    # High-throughput FIFO: per-message-group throughput needs deduplication per message group,
+    # and the kit also rejects the message-group scope without the per-group limit.
+    group_scope = values.deduplication_scope == HIGH_THROUGHPUT_SCOPE
+    group_limit = values.throughput_limit == HIGH_THROUGHPUT_LIMIT
+    if group_scope != group_limit:
+        given, missing = (
+            ("deduplication_scope", "fifo_throughput_limit")
+            if group_scope
+            else ("fifo_throughput_limit", "deduplication_scope")
+        )
+        checker.fail(
+            given,
+            values.deduplication_scope if group_scope else values.throughput_limit,
+            f"high-throughput FIFO needs deduplication_scope '{HIGH_THROUGHPUT_SCOPE}' and fifo_throughput_limit "
+            f"'{HIGH_THROUGHPUT_LIMIT}' together, but {missing} is not set to its high-throughput value",
+            f"Set {missing} as well, or remove {given}.",
+        )
+
+
+def _check_dead_letter_type(values: QueueValues, checker: Checker) -> None:
+    if values.given_dead_letter_fifo is None or values.given_dead_letter_fifo == values.fifo:
+        return
+    source_type, dead_letter_type = ("FIFO", "standard") if values.fifo else ("standard", "FIFO")
+    checker.fail(
+        "dead_letter_queue",
+        values.given_dead_letter_name,
+        f"a dead-letter queue must be the same type as its source queue, but source queue "
+        f"'{values.name or 'this queue'}' is {source_type} and dead-letter queue "
+        f"'{values.given_dead_letter_name}' is {dead_letter_type}",
+        f"Give a {source_type} dead-letter queue, or omit it to have one created.",
+    )
 
 
 def _check_name(values: QueueValues, checker: Checker) -> None:
@@ -223,3 +280,42 @@ def _check_visibility_against_consumer(values: ConsumerValues, queue: QueueValue
             "invocation is throttled or retried can become visible again and be processed twice. Omit it to have "
             "it derived."
         )
+
+
+def check_imported_queue(
+    queue_arn: str, fifo: bool | None, key_arn: str | None, visibility_timeout: int | None, checker: Checker
+) -> bool:
+    """Check an imported queue's ARN, FIFO flag, key ARN and known visibility timeout; return whether it is FIFO."""
+    checker.within("visibility_timeout", visibility_timeout, limits.VISIBILITY_TIMEOUT)
+    if key_arn is not None and not Token.is_unresolved(key_arn) and not KEY_ARN_PATTERN.fullmatch(key_arn):
+        checker.fail(
+            "kms_key_arn", key_arn, "is not a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID)", "Give the full ARN."
+        )
+    if Token.is_unresolved(queue_arn):
+        if fifo is None:
+            checker.fail(
+                "fifo",
+                "None",
+                "the ARN is a token, so whether the queue is FIFO cannot be read from its name",
+                "Set fifo=True or fifo=False.",
+            )
+        return bool(fifo)
+    match = QUEUE_ARN_PATTERN.fullmatch(queue_arn)
+    if match is None:
+        checker.fail(
+            "arn",
+            queue_arn,
+            "is not an SQS queue ARN (arn:aws:sqs:REGION:ACCOUNT:NAME)",
+            "Give the queue's full ARN.",
+        )
+        return bool(fifo)
+    named_fifo = match.group(1).endswith(limits.FIFO_SUFFIX)
+    if fifo is not None and fifo != named_fifo:
+        checker.fail(
+            "fifo",
+            str(fifo),
+            f"contradicts the queue name '{match.group(1)}', which {'ends' if named_fifo else 'does not end'} "
+            f"in '{limits.FIFO_SUFFIX}'",
+            "Remove fifo, or correct the ARN.",
+        )
+    return named_fifo

@@ -15,7 +15,7 @@ import pytest
 from tests.synth.helpers import synth_env
 
 SNAPSHOT_DIR = Path(__file__).parent / "snapshots"
-ENVIRONMENTS = ("dev", "prod")
+ENVIRONMENTS = ("dev", "prod", "mixed")
 # Asset hashes are SHA-256 hex digests of the handler folders, so a comment edit would change them.
 ASSET_HASH = re.compile(r"\b[0-9a-f]{64}\b")
 
