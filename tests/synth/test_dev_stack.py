@@ -1,16 +1,23 @@
 """Targeted checks of the dev environment's template."""
 
+from pathlib import Path
 from typing import Any
 
 import pytest
+from aws_cdk import App, Stack
 from aws_cdk.assertions import Template
 
 from tests.synth.helpers import actions_of, only_resource, policy_statements, resources_of_type, synth_env
 
 
 @pytest.fixture(scope="module")
-def template() -> Template:
-    return synth_env("dev")[0]
+def synthesized() -> tuple[Template, Stack]:
+    return synth_env("dev")
+
+
+@pytest.fixture(scope="module")
+def template(synthesized: tuple[Template, Stack]) -> Template:
+    return synthesized[0]
 
 
 def queues(template: Template) -> tuple[tuple[str, dict[str, Any]], tuple[str, dict[str, Any]]]:
@@ -159,3 +166,15 @@ def test_outputs_give_queue_url_and_arn(template: Template) -> None:
     outputs = template.to_json()["Outputs"]
     assert {"OrdersQueueUrl", "OrdersQueueArn", "OrdersDeadLetterQueueUrl"} <= set(outputs)
     assert not any("Export" in output for output in outputs.values())
+
+
+def test_assets_bundle_powertools(synthesized: tuple[Template, Stack]) -> None:
+    template, stack = synthesized
+    app = stack.node.root
+    assert isinstance(app, App)
+    for logical_id, function in resources_of_type(template, "AWS::Lambda::Function").items():
+        asset_hash = function["Properties"]["Code"]["S3Key"].removesuffix(".zip")
+        asset_dir = Path(app.outdir) / f"asset.{asset_hash}"
+        assert (asset_dir / "handler.py").is_file(), logical_id
+        assert (asset_dir / "aws_lambda_powertools" / "__init__.py").is_file(), logical_id
+        assert not list(asset_dir.rglob("__pycache__")), logical_id
