@@ -11,9 +11,11 @@ ENV ?= dev
 # Node.js 24 from the virtual environment comes first on PATH, for jsii and the CDK CLI.
 export PATH := $(BIN):$(PATH)
 
-.PHONY: install synth deploy local test check format lint typecheck snapshots bench clean
+.PHONY: install synth deploy local drill redrive diff test format lint typecheck snapshots bench clean
 
-install: $(VENV)/.installed node_modules/.installed
+SCAN_VENV := .venv-scan
+
+install: $(VENV)/.installed node_modules/.installed $(SCAN_VENV)/.installed
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt constructs/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,6 +23,12 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt constructs/pyproject.t
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	$(BIN)/python scripts/link_node.py $(BIN)
 	$(BIN)/node --version
+	touch $@
+
+$(SCAN_VENV)/.installed: requirements-scan.txt
+	test -x $(SCAN_VENV)/bin/python || $(PYTHON) -m venv $(SCAN_VENV)
+	$(SCAN_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(SCAN_VENV)/bin/python -m pip install --quiet -r requirements-scan.txt
 	touch $@
 
 node_modules/.installed: package.json package-lock.json $(VENV)/.installed
@@ -34,7 +42,18 @@ deploy: install
 	$(CDK) deploy -c env=$(ENV)
 
 local: install
-	$(BIN)/sqs-kit local --env $(ENV)
+	$(BIN)/sqs-kit local --env $(ENV) $(ARGS)
+
+# Fault options go in ARGS, for example: make drill ARGS="--messages 1000 --transient 0.3 --poison 0.02"
+drill: install
+	$(BIN)/sqs-kit drill --env $(ENV) $(ARGS)
+
+# QUEUE is a queue's logical name from the config, for example: make redrive QUEUE=orders ARGS=--dry-run
+redrive: install
+	$(BIN)/sqs-kit redrive --env $(ENV) --queue $(QUEUE) $(ARGS)
+
+diff: install
+	$(BIN)/sqs-kit diff $(ARGS)
 
 format: install
 	$(BIN)/ruff format .
@@ -56,4 +75,4 @@ bench: install
 	$(BIN)/python bench/run.py
 
 clean:
-	rm -rf $(VENV) node_modules cdk.out .build .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(SCAN_VENV) .venv-bench node_modules cdk.out .build .pytest_cache .mypy_cache .ruff_cache .sqs-kit

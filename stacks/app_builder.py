@@ -2,7 +2,8 @@
 
 from pathlib import Path
 
-from aws_cdk import App
+from aws_cdk import App, Validations
+from cdk_nag import AwsSolutionsChecks, ServerlessChecks
 
 from sqs_kit.config import load_settings
 
@@ -27,9 +28,12 @@ def build_app(app: App) -> MessagingStack:
     env, path = config_path(app)
     settings = load_settings(path)
     stack_name = settings.stack_name or f"sqs-kit-{env}"
-    return MessagingStack(
+    stack = MessagingStack(
         app,
         stack_name,
         settings=settings,
         description=f"sqs-kit messaging stack for the '{env}' environment ({path.name})",
     )
+    # cdk-nag 3 runs as a validation plugin: an unacknowledged finding fails synth.
+    Validations.of(app).add_plugins(AwsSolutionsChecks(app), ServerlessChecks(app))
+    return stack

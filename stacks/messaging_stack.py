@@ -39,6 +39,7 @@ class MessagingStack(Stack):
         self, key: str, settings: QueueSettings, removal_policy: RemovalPolicy, log_retention_days: int
     ) -> None:
         construct_id = _construct_id(key)
+        cross_account = settings.cross_account_producers
         queue = KitQueue(
             self,
             construct_id,
@@ -56,6 +57,8 @@ class MessagingStack(Stack):
             encryption=ENCRYPTION[settings.encryption],
             max_receive_count=settings.dead_letter.max_receive_count,
             dead_letter_retention_period=Duration.seconds(settings.dead_letter.retention),
+            cross_account_send_principals=cross_account.principals if cross_account else (),
+            cross_account_organization_id=cross_account.organization_id if cross_account else None,
         )
         self._add_functions(construct_id, queue, settings.producer, settings.consumer, log_retention_days)
         self._publish(key, construct_id, queue)

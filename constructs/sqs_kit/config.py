@@ -24,6 +24,7 @@ from .rules import (
     FunctionValues,
     QueueValues,
     check_consumer,
+    check_cross_account,
     check_function,
     check_imported_queue,
     check_queue,
@@ -92,6 +93,13 @@ class ConsumerSettings(_Settings):
     max_concurrency: int = Field(limits.DEFAULT_MAX_CONCURRENCY, description="Maximum concurrent invocations.")
 
 
+class CrossAccountSettings(_Settings):
+    """External principals allowed to send to a queue, over TLS only."""
+
+    principals: list[str] = Field(description="Account ids or IAM ARNs; wildcards are rejected.")
+    organization_id: str | None = Field(None, description="Also require this AWS Organization.")
+
+
 class QueueSettings(_Settings):
     """One queue, its dead-letter queue, and its optional producer and consumer."""
 
@@ -111,6 +119,7 @@ class QueueSettings(_Settings):
         None, description="FIFO only; see deduplication_scope."
     )
     dead_letter: DeadLetterSettings = DeadLetterSettings()
+    cross_account_producers: CrossAccountSettings | None = None
     producer: ProducerSettings | None = None
     consumer: ConsumerSettings | None = None
 
@@ -146,6 +155,7 @@ _SECTION_MODELS: Mapping[str, type[BaseModel]] = {
     "dead_letter": DeadLetterSettings,
     "producer": ProducerSettings,
     "consumer": ConsumerSettings,
+    "cross_account_producers": CrossAccountSettings,
 }
 
 
@@ -241,14 +251,20 @@ def _parse_imported_queue(
         label=lambda setting: f"imported_queues.{key}.{setting}",
         show=lambda setting, value: _show(_lookup(raw_mapping, setting, value)),
     )
+    prefix = f"imported_queues.{key}"
     if (queue.arn is None) == (queue.arn_parameter is None):
-        checker.fail("arn", queue.arn, "give either arn or arn_parameter, but not both", "Keep exactly one of them.")
+        given = "missing" if queue.arn is None else "both arn and arn_parameter"
+        problems.append(
+            Problem(f"{prefix}.arn", given, "give either arn or arn_parameter, but not both", "Keep exactly one.")
+        )
     elif queue.arn_parameter is not None and queue.fifo is None:
-        checker.fail(
-            "fifo",
-            "missing",
-            "the ARN comes from a parameter, so whether the queue is FIFO cannot be read from its name",
-            "Set fifo: true or fifo: false.",
+        problems.append(
+            Problem(
+                f"{prefix}.fifo",
+                "missing",
+                "the ARN comes from a parameter, so whether the queue is FIFO cannot be read from its name",
+                "Set fifo: true or fifo: false.",
+            )
         )
     fifo = queue.fifo
     if queue.arn is not None:
@@ -293,6 +309,9 @@ def _parse_queue(key: str, raw: object, default_days: int, problems: list[Proble
     )
     values = _blank(queue_values(queue), failed, "")
     check_queue(values, checker)
+    if queue.cross_account_producers is not None and "cross_account_producers" not in failed:
+        cross_account = queue.cross_account_producers
+        check_cross_account(cross_account.principals, cross_account.organization_id, checker)
     if queue.producer is not None and "producer" not in failed:
         check_function("producer", _blank(_function_values(queue.producer, default_days), failed, "producer."), checker)
     if queue.consumer is not None and "consumer" not in failed:
@@ -410,13 +429,16 @@ def _section_model(location: tuple[str, ...]) -> type[BaseModel]:
 
 
 def _lookup(raw: Mapping[str, Any], setting: str, fallback: object) -> object:
-    """Return the value as written in the file at a dotted key, or the parsed value when absent."""
+    """Return the value as written in the file at a dotted key, or the checked value when absent.
+
+    A list in the file is shown as the one item the rule rejected.
+    """
     node: object = raw
     for part in setting.split("."):
         if not isinstance(node, Mapping) or part not in node:
             return _default_shown(setting, fallback)
         node = node[part]
-    return node
+    return fallback if isinstance(node, list) else node
 
 
 def _default_shown(setting: str, value: object) -> str:

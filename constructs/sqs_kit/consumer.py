@@ -3,9 +3,10 @@
 import os
 
 from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
-from . import limits
+from . import compliance, limits
 from ._props import given_or, number_of, prop_checker, report, seconds_of
 from .function import build_function
 from .imported import ImportedQueue
@@ -127,6 +128,24 @@ class ConsumerFunction(Construct):
         )
         # The mapping fails to create if Lambda cannot yet read the queue.
         self.event_source_mapping.node.add_dependency(self.role)
+        self._acknowledge_findings()
+
+    def _acknowledge_findings(self) -> None:
+        compliance.acknowledge_nag(
+            self.function, "Serverless::Serverless-LambdaDLQ", compliance.SQS_EVENT_SOURCE_NO_FUNCTION_DLQ
+        )
+        compliance.acknowledge_nag(
+            self.event_source_mapping,
+            "Serverless::Serverless-LambdaEventSourceMappingDestination",
+            compliance.SQS_MAPPING_NO_ON_FAILURE,
+        )
+        cfn_function = self.function.node.default_child
+        assert isinstance(cfn_function, lambda_.CfnFunction)
+        compliance.skip_checkov(cfn_function, "CKV_AWS_116", compliance.SQS_EVENT_SOURCE_NO_FUNCTION_DLQ)
+        cfn_mapping = self.event_source_mapping.node.default_child
+        assert isinstance(cfn_mapping, lambda_.CfnEventSourceMapping)
+        # compliance.SQS_MAPPING_NO_ON_FAILURE
+        compliance.ignore_cfn_lint(cfn_mapping, "ES1001")
 
     @property
     def function_arn(self) -> str:

@@ -3,9 +3,10 @@
 import os
 
 from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
-from . import limits
+from . import compliance, limits
 from ._props import given_or, number_of, prop_checker, report, seconds_of
 from .function import build_function
 from .imported import ImportedQueue
@@ -84,3 +85,9 @@ class ProducerFunction(Construct):
             removal_policy=removal_policy or queue.removal_policy,
         )
         queue.grant_send_messages(self.role)
+        compliance.acknowledge_nag(
+            self.function, "Serverless::Serverless-LambdaDLQ", compliance.PRODUCER_NO_FUNCTION_DLQ
+        )
+        cfn_function = self.function.node.default_child
+        assert isinstance(cfn_function, lambda_.CfnFunction)
+        compliance.skip_checkov(cfn_function, "CKV_AWS_116", compliance.PRODUCER_NO_FUNCTION_DLQ)

@@ -1,14 +1,16 @@
 """A queue with its dead-letter queue, TLS-only policies and explicit removal."""
 
+from collections.abc import Sequence
+
 from aws_cdk import Duration, Names, RemovalPolicy, Stack, Token
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from . import limits
+from . import compliance, limits
 from ._props import given_or, number_of, prop_checker, report, seconds_of
-from .rules import DEAD_LETTER_SUFFIX, Checker, QueueValues, check_queue
+from .rules import DEAD_LETTER_SUFFIX, Checker, QueueValues, check_cross_account, check_queue
 
 # Construct prop names for the canonical setting keys of ``rules``.
 PROP_NAMES = {
@@ -22,6 +24,8 @@ PROP_NAMES = {
     "encryption": "encryption",
     "name": "queue_name",
     "dead_letter_queue": "dead_letter_queue",
+    "cross_account_producers.principals": "cross_account_send_principals",
+    "cross_account_producers.organization_id": "cross_account_organization_id",
 }
 
 # The actions a producer needs. SendMessageBatch is authorized by sqs:SendMessage.
@@ -102,6 +106,8 @@ class KitQueue(QueueGrants, Construct):
         dead_letter_queue: sqs.IQueue | None = None,
         max_receive_count: int | None = None,
         dead_letter_retention_period: Duration | None = None,
+        cross_account_send_principals: Sequence[str] = (),
+        cross_account_organization_id: str | None = None,
     ) -> None:
         """Create the queue and, unless ``dead_letter`` is False, its dead-letter queue.
 
@@ -137,6 +143,11 @@ class KitQueue(QueueGrants, Construct):
             1 to 1,000. Default: 5.
         :param dead_letter_retention_period: 60 s to 14 days, and longer than
             ``retention_period`` for a standard queue. Default: 14 days.
+        :param cross_account_send_principals: account ids or IAM ARNs in other accounts that
+            may call ``sqs:SendMessage``, over TLS only; with a customer key they may also use
+            it through SQS. Wildcards are rejected. Default: none.
+        :param cross_account_organization_id: also require those principals to belong to this
+            AWS Organization (``aws:PrincipalOrgID``). Default: no organization condition.
         """
         super().__init__(scope, id)
         retention_period = retention_period or Duration.seconds(limits.DEFAULT_RETENTION_SECONDS)
@@ -164,6 +175,7 @@ class KitQueue(QueueGrants, Construct):
         checker = prop_checker(PROP_NAMES)
         check_queue(values, checker)
         _check_encryption(encryption, encryption_master_key, checker)
+        check_cross_account(cross_account_send_principals, cross_account_organization_id, checker)
         report(self, checker, "sqs-kit:deadLetterRetention")
 
         self.fifo = fifo
@@ -203,6 +215,60 @@ class KitQueue(QueueGrants, Construct):
         )
         self.queue_name = name
         self._derived_visibility_seconds = 0
+        self._acknowledge_findings(encryption)
+        if cross_account_send_principals:
+            self._allow_cross_account_send(list(cross_account_send_principals), cross_account_organization_id)
+
+    def _allow_cross_account_send(self, principals: list[str], organization_id: str | None) -> None:
+        iam_principals: list[iam.IPrincipal] = [
+            iam.AccountPrincipal(principal) if principal.isdigit() else iam.ArnPrincipal(principal)
+            for principal in principals
+        ]
+        conditions: dict[str, dict[str, str]] = {"Bool": {"aws:SecureTransport": "true"}}
+        if organization_id is not None:
+            conditions["StringEquals"] = {"aws:PrincipalOrgID": organization_id}
+        self.queue.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="CrossAccountSendOverTls",
+                principals=iam_principals,
+                actions=list(SEND_ACTIONS),
+                resources=[self.queue_arn],
+                conditions=conditions,
+            )
+        )
+        if isinstance(self.encryption_key, kms.Key):
+            # Only through SQS in this region: the principals cannot use the key directly.
+            key_conditions = {"kms:ViaService": f"sqs.{Stack.of(self).region}.amazonaws.com"}
+            if organization_id is not None:
+                key_conditions["aws:PrincipalOrgID"] = organization_id
+            self.encryption_key.add_to_resource_policy(
+                iam.PolicyStatement(
+                    sid="CrossAccountSendThroughSqs",
+                    principals=iam_principals,
+                    actions=list(KMS_SEND_ACTIONS),
+                    resources=["*"],
+                    conditions={"StringEquals": key_conditions},
+                )
+            )
+
+    def _acknowledge_findings(self, encryption: sqs.QueueEncryption) -> None:
+        queues = [self.queue]
+        if isinstance(self.dead_letter_queue, sqs.Queue) and self.dead_letter_queue.node.scope is self:
+            queues.append(self.dead_letter_queue)
+            compliance.acknowledge_nag(
+                self.dead_letter_queue,
+                "Serverless::Serverless-SQSRedrivePolicy",
+                compliance.DEAD_LETTER_QUEUE_NO_REDRIVE,
+            )
+            cfn_dead_letter = self.dead_letter_queue.node.default_child
+            assert isinstance(cfn_dead_letter, sqs.CfnQueue)
+            # compliance.DEAD_LETTER_QUEUE_NO_REDRIVE
+            compliance.ignore_cfn_lint(cfn_dead_letter, "ES6000")
+        if encryption == sqs.QueueEncryption.SQS_MANAGED:
+            for queue in queues:
+                cfn_queue = queue.node.default_child
+                assert isinstance(cfn_queue, sqs.CfnQueue)
+                compliance.skip_checkov(cfn_queue, "CKV_AWS_27", compliance.SQS_MANAGED_SSE_CHECKOV_DEFECT)
 
     def derive_visibility_timeout(self, seconds: int) -> None:
         """Raise the queue's visibility timeout to ``seconds`` unless the user set it.
@@ -223,13 +289,27 @@ class KitQueue(QueueGrants, Construct):
             return None
         if key is not None:
             return key
-        return kms.Key(
+        key = kms.Key(
             self,
             "Key",
             description=f"Encrypts the messages of {self.node.path}",
             enable_key_rotation=True,
             removal_policy=removal_policy,
         )
+        # CDK's default key policy lets the account administer the key, and IAM grants give the kit's
+        # roles its use. This statement lets SQS use the key for work it starts itself, such as moving
+        # a message to the dead-letter queue.
+        # NOTE: not verified against AWS, because moto does not enforce KMS key policies.
+        key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowSqsForThisAccount",
+                principals=[iam.ServicePrincipal("sqs.amazonaws.com")],
+                actions=list(KMS_SEND_ACTIONS),
+                resources=["*"],
+                conditions={"StringEquals": {"aws:SourceAccount": Stack.of(self).account}},
+            )
+        )
+        return key
 
     def _dead_letter_queue(
         self, source_name: str, fifo: bool, encryption: sqs.QueueEncryption, retention: Duration

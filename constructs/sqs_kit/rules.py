@@ -9,7 +9,7 @@ skip it.
 """
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from aws_cdk import Token
@@ -22,6 +22,9 @@ DEAD_LETTER_SUFFIX = "-dlq"
 HIGH_THROUGHPUT_SCOPE = "messageGroup"
 HIGH_THROUGHPUT_LIMIT = "perMessageGroupId"
 QUEUE_NAME_PATTERN = re.compile(r"[A-Za-z0-9_-]+")
+ACCOUNT_ID_PATTERN = re.compile(r"\d{12}")
+IAM_PRINCIPAL_ARN_PATTERN = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:(root|role/[\w+=,.@/-]+|user/[\w+=,.@/-]+)")
+ORGANIZATION_ID_PATTERN = re.compile(r"o-[a-z0-9]{10,32}")
 QUEUE_ARN_PATTERN = re.compile(r"arn:aws[a-z-]*:sqs:[a-z0-9-]+:\d{12}:([A-Za-z0-9_-]{1,80}(?:\.fifo)?)")
 KEY_ARN_PATTERN = re.compile(r"arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)/.+")
 
@@ -319,3 +322,39 @@ def check_imported_queue(
             "Remove fifo, or correct the ARN.",
         )
     return named_fifo
+
+
+def check_cross_account(principals: Sequence[str], organization_id: str | None, checker: Checker) -> None:
+    """Check the external principals allowed to send: account ids or IAM ARNs, never a wildcard."""
+    for principal in principals:
+        if Token.is_unresolved(principal):
+            continue
+        if "*" in principal or "?" in principal:
+            checker.fail(
+                "cross_account_producers.principals",
+                principal,
+                "wildcard principals are not allowed, because they let any matching account send",
+                "Name each account id or IAM role ARN.",
+            )
+        elif not (ACCOUNT_ID_PATTERN.fullmatch(principal) or IAM_PRINCIPAL_ARN_PATTERN.fullmatch(principal)):
+            checker.fail(
+                "cross_account_producers.principals",
+                principal,
+                "is neither a 12-digit account id nor an IAM ARN (arn:aws:iam::ACCOUNT:root, :role/NAME or :user/NAME)",
+                "Correct the principal.",
+            )
+    if organization_id is not None and not Token.is_unresolved(organization_id):
+        if not ORGANIZATION_ID_PATTERN.fullmatch(organization_id):
+            checker.fail(
+                "cross_account_producers.organization_id",
+                organization_id,
+                "is not an AWS Organizations id (o- followed by 10 to 32 lower-case letters or digits)",
+                "Copy the id from the Organizations console.",
+            )
+        if not principals:
+            checker.fail(
+                "cross_account_producers.organization_id",
+                organization_id,
+                "limits external principals, but no principals are given",
+                "Add principals, or remove organization_id.",
+            )

@@ -26,8 +26,7 @@ def synth_config(path: Path) -> tuple[Template, Stack]:
 
 
 def resources_of_type(template: Template, resource_type: str) -> Resources:
-    found: Resources = template.find_resources(resource_type)
-    return found
+    return dict(template.find_resources(resource_type))
 
 
 def only_resource(template: Template, resource_type: str, **match: Any) -> tuple[str, dict[str, Any]]:

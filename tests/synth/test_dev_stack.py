@@ -9,6 +9,9 @@ from aws_cdk.assertions import Template
 
 from tests.synth.helpers import actions_of, only_resource, policy_statements, resources_of_type, synth_env
 
+# X-Ray supports no resource-level permissions for these actions, so they are the only ones on "*".
+XRAY_ACTIONS = frozenset({"xray:PutTraceSegments", "xray:PutTelemetryRecords"})
+
 
 @pytest.fixture(scope="module")
 def synthesized() -> tuple[Template, Stack]:
@@ -133,9 +136,11 @@ def test_producer_role_exact_permissions(template: Template) -> None:
     by_actions = {frozenset(actions_of(statement)): statement for statement in statements}
     assert set(by_actions) == {
         frozenset({"logs:CreateLogStream", "logs:PutLogEvents"}),
+        XRAY_ACTIONS,
         frozenset({"sqs:SendMessage"}),
     }
     assert by_actions[frozenset({"sqs:SendMessage"})]["Resource"] == {"Fn::GetAtt": [main_id, "Arn"]}
+    assert by_actions[XRAY_ACTIONS]["Resource"] == "*"
     log_resource = by_actions[frozenset({"logs:CreateLogStream", "logs:PutLogEvents"})]["Resource"]
     assert log_resource["Fn::GetAtt"][0].startswith("OrdersProducerLogGroup")
 
@@ -147,8 +152,29 @@ def test_consumer_role_exact_permissions(template: Template) -> None:
     consume = frozenset(
         {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"}
     )
-    assert set(by_actions) == {frozenset({"logs:CreateLogStream", "logs:PutLogEvents"}), consume}
+    assert set(by_actions) == {frozenset({"logs:CreateLogStream", "logs:PutLogEvents"}), XRAY_ACTIONS, consume}
     assert by_actions[consume]["Resource"] == {"Fn::GetAtt": [main_id, "Arn"]}
+
+
+def test_wildcard_resource_only_for_xray(template: Template) -> None:
+    for policy in resources_of_type(template, "AWS::IAM::Policy").values():
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            if statement["Resource"] == "*":
+                assert actions_of(statement) == XRAY_ACTIONS, statement
+
+
+def test_functions_trace_actively(template: Template) -> None:
+    for logical_id, function in resources_of_type(template, "AWS::Lambda::Function").items():
+        assert function["Properties"]["TracingConfig"] == {"Mode": "Active"}, logical_id
+
+
+def test_roles_trust_only_lambda(template: Template) -> None:
+    roles = resources_of_type(template, "AWS::IAM::Role")
+    assert len(roles) == 2
+    for logical_id, role in roles.items():
+        assert role["Properties"]["AssumeRolePolicyDocument"]["Statement"] == [
+            {"Action": "sts:AssumeRole", "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}}
+        ], logical_id
 
 
 def test_roles_have_no_managed_policies(template: Template) -> None:

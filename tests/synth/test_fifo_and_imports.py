@@ -223,3 +223,42 @@ def test_cross_stack_reference_removable(handler_dir: Path) -> None:
     # Dropping the consumer changes nothing in the queue stack, so both can deploy in any order.
     assert before == after
     assert "Resources" not in consumer_after or not consumer_after["Resources"]
+
+
+@pytest.mark.parametrize(
+    "principal",
+    ["*", "arn:aws:iam::*:root", "arn:aws:iam::111122223333:role/*", "1111222233"],
+    ids=["star", "any-account", "any-role", "short-account"],
+)
+def test_cross_account_principal_rejected(principal: str) -> None:
+    with pytest.raises(SettingsError) as raised:
+        KitQueue(new_stack(), "Orders", removal_policy=RemovalPolicy.DESTROY, cross_account_send_principals=[principal])
+    problems = raised.value.problems
+    assert len(problems) == 1
+    assert problems[0].setting == "cross_account_send_principals"
+    assert problems[0].value == principal
+
+
+def test_cross_account_key_through_sqs_only() -> None:
+    stack = new_stack()
+    KitQueue(
+        stack,
+        "Orders",
+        removal_policy=RemovalPolicy.DESTROY,
+        encryption=sqs.QueueEncryption.KMS,
+        cross_account_send_principals=["arn:aws:iam::111122223333:role/sender"],
+    )
+    keys = resources_of_type(Template.from_stack(stack), "AWS::KMS::Key")
+    statements = next(iter(keys.values()))["Properties"]["KeyPolicy"]["Statement"]
+    external = [s for s in statements if s.get("Sid") == "CrossAccountSendThroughSqs"]
+    assert len(external) == 1
+    assert external[0]["Principal"] == {"AWS": "arn:aws:iam::111122223333:role/sender"}
+    assert set(external[0]["Action"]) == {"kms:GenerateDataKey", "kms:Decrypt"}
+    assert "kms:ViaService" in external[0]["Condition"]["StringEquals"]
+
+
+def test_organization_without_principals_fails() -> None:
+    with pytest.raises(SettingsError, match="no principals are given"):
+        KitQueue(
+            new_stack(), "Orders", removal_policy=RemovalPolicy.DESTROY, cross_account_organization_id="o-abcdefghij"
+        )

@@ -222,3 +222,72 @@ def test_load_invalid_yaml(tmp_path: Path) -> None:
 def test_shipped_configs_valid(env: str) -> None:
     settings = load_settings(Path(__file__).resolve().parents[2] / "config" / f"{env}.yaml")
     assert "orders" in settings.queues
+
+
+def with_imported(settings: dict[str, Any]) -> dict[str, Any]:
+    document = copy.deepcopy(BASE)
+    document["imported_queues"] = {"shared": settings}
+    return document
+
+
+def test_imported_queue_accepted() -> None:
+    document = with_imported({"arn": "arn:aws:sqs:us-east-1:123456789012:shared.fifo", "visibility_timeout": "3m"})
+    settings = validate_settings(document, source="test.yaml")
+    assert settings.imported_queues["shared"].arn == "arn:aws:sqs:us-east-1:123456789012:shared.fifo"
+
+
+def test_imported_needs_one_arn_source() -> None:
+    assert problems_of(with_imported({})) == [
+        "imported_queues.shared.arn: missing is invalid: give either arn or arn_parameter, but not both. "
+        "Keep exactly one."
+    ]
+
+
+def test_imported_parameter_needs_fifo() -> None:
+    problems = problems_of(with_imported({"arn_parameter": "/other/queues/shared/arn"}))
+    assert len(problems) == 1
+    assert problems[0].startswith("imported_queues.shared.fifo: missing is invalid")
+
+
+def test_imported_fifo_consumer_window() -> None:
+    document = with_imported(
+        {
+            "arn": "arn:aws:sqs:us-east-1:123456789012:shared.fifo",
+            "consumer": {"timeout": "10s", "batching_window": "5s"},
+        }
+    )
+    problems = problems_of(document)
+    assert len(problems) == 1
+    assert "batching window is not supported for FIFO queues" in problems[0]
+
+
+def test_imported_key_clashes_with_queue() -> None:
+    document = copy.deepcopy(BASE)
+    document["imported_queues"] = {"orders": {"arn": "arn:aws:sqs:us-east-1:123456789012:orders"}}
+    assert problems_of(document) == [
+        "imported_queues.orders: 'orders' is invalid: is also a key under queues. Use unique logical names."
+    ]
+
+
+def test_duplicate_physical_names() -> None:
+    document = with_setting("name", "orders")
+    document["queues"]["copy"] = {"name": "orders"}
+    problems = problems_of(document)
+    assert problems == [
+        "queues.copy.name: 'orders' is invalid: is also the name of queues.orders. Give each queue its own name."
+    ]
+
+
+def test_cross_account_wildcard_rejected() -> None:
+    problems = problems_of(with_setting("cross_account_producers", {"principals": ["*"]}))
+    assert len(problems) == 1
+    assert problems[0].startswith("queues.orders.cross_account_producers.principals: '*' is invalid: wildcard")
+
+
+def test_fifo_settings_in_config() -> None:
+    document = with_setting("fifo", True, with_setting("deduplication_scope", "message-group"))
+    problems = problems_of(document)
+    assert len(problems) == 1
+    assert problems[0].startswith("queues.orders.deduplication_scope: 'message-group' is invalid: high-throughput")
+    document = with_setting("fifo_throughput_limit", "per-message-group-id", document)
+    assert problems_of(document) == []
