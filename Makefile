@@ -11,7 +11,7 @@ ENV ?= dev
 # Node.js 24 from the virtual environment comes first on PATH, for jsii and the CDK CLI.
 export PATH := $(BIN):$(PATH)
 
-.PHONY: install synth deploy local drill redrive diff test format lint typecheck snapshots bench clean
+.PHONY: install synth deploy local drill redrive diff docs test format lint typecheck snapshots bench clean
 
 SCAN_VENV := .venv-scan
 
@@ -67,6 +67,9 @@ typecheck: install
 
 test: lint typecheck
 	$(BIN)/pytest
+
+docs: install
+	$(BIN)/python scripts/generate_config_docs.py
 
 snapshots: install
 	$(BIN)/pytest tests/synth --snapshot-update

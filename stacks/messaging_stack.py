@@ -3,12 +3,23 @@
 from pathlib import Path
 
 from aws_cdk import CfnOutput, Duration, RemovalPolicy, Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from sqs_kit import ConsumerFunction, ImportedQueue, KitQueue, ProducerFunction
-from sqs_kit.config import AppSettings, ConsumerSettings, ImportedQueueSettings, ProducerSettings, QueueSettings
+from sqs_kit.alarms import AlarmTopic, DashboardQueue, MessagingDashboard, QueueAlarms
+from sqs_kit.config import (
+    AlarmSettings,
+    AppSettings,
+    ConsumerSettings,
+    ImportedQueueSettings,
+    ProducerSettings,
+    QueueAlarmSettings,
+    QueueSettings,
+)
 
 LAMBDA_ROOT = Path(__file__).resolve().parent.parent / "lambda"
 ENCRYPTION = {
@@ -25,19 +36,67 @@ REMOVAL_POLICY = {"destroy": RemovalPolicy.DESTROY, "retain": RemovalPolicy.RETA
 
 
 class MessagingStack(Stack):
-    """Queues, dead-letter queues, producers and consumers from validated settings."""
+    """Queues, dead-letter queues, producers, consumers, their alarms and a dashboard, from validated settings."""
 
     def __init__(self, scope: Construct, id: str, *, settings: AppSettings, **kwargs: object) -> None:
         super().__init__(scope, id, **kwargs)  # type: ignore[arg-type]
         removal_policy = REMOVAL_POLICY[settings.removal_policy]
+        self.alarm_topic = self._alarm_topic(settings.alarms, removal_policy)
+        dashboard: list[DashboardQueue] = []
+        redrive_statements: list[iam.PolicyStatement] = []
         for key, queue_settings in settings.queues.items():
-            self._add_queue(key, queue_settings, removal_policy, settings.log_retention_days)
+            queue, consumer = self._add_queue(key, queue_settings, removal_policy, settings.log_retention_days)
+            dashboard.append(DashboardQueue(key, queue, consumer))
+            redrive_statements.extend(queue.redrive_statements())
+            self._add_alarms(key, queue, consumer, queue_settings.alarms, Duration.seconds(queue_settings.retention))
         for key, imported_settings in settings.imported_queues.items():
-            self._add_imported_queue(key, imported_settings, removal_policy, settings.log_retention_days)
+            imported, consumer = self._add_imported_queue(
+                key, imported_settings, removal_policy, settings.log_retention_days
+            )
+            dashboard.append(DashboardQueue(key, imported, consumer))
+            self._add_alarms(key, imported, consumer, imported_settings.alarms, None)
+        MessagingDashboard(self, "Dashboard", queues=dashboard)
+        if redrive_statements:
+            self._add_redrive_policy(redrive_statements)
+
+    def _alarm_topic(self, settings: AlarmSettings, removal_policy: RemovalPolicy) -> sns.ITopic:
+        if settings.topic_arn is not None:
+            return sns.Topic.from_topic_arn(self, "AlarmTopic", settings.topic_arn)
+        return AlarmTopic(self, "AlarmTopic", removal_policy=removal_policy, email=settings.email).topic
+
+    def _add_alarms(
+        self,
+        key: str,
+        queue: KitQueue | ImportedQueue,
+        consumer: ConsumerFunction | None,
+        settings: QueueAlarmSettings,
+        retention: Duration | None,
+    ) -> None:
+        if not settings.enabled:
+            return
+        QueueAlarms(
+            self,
+            f"{_construct_id(key)}Alarms",
+            queue=queue,
+            topic=self.alarm_topic,
+            retention_period=retention,
+            consumer=consumer,
+            oldest_message_age=_optional_seconds(settings.oldest_message_age),
+        )
+
+    def _add_redrive_policy(self, statements: list[iam.PolicyStatement]) -> None:
+        """Add a customer managed policy that operators attach to the role they redrive with."""
+        policy = iam.ManagedPolicy(
+            self,
+            "RedrivePolicy",
+            description=f"Moves messages from the dead-letter queues of {self.stack_name} back to their sources",
+            statements=statements,
+        )
+        CfnOutput(self, "RedrivePolicyArn", value=policy.managed_policy_arn, description=policy.description)
 
     def _add_queue(
         self, key: str, settings: QueueSettings, removal_policy: RemovalPolicy, log_retention_days: int
-    ) -> None:
+    ) -> tuple[KitQueue, ConsumerFunction | None]:
         construct_id = _construct_id(key)
         cross_account = settings.cross_account_producers
         queue = KitQueue(
@@ -60,12 +119,13 @@ class MessagingStack(Stack):
             cross_account_send_principals=cross_account.principals if cross_account else (),
             cross_account_organization_id=cross_account.organization_id if cross_account else None,
         )
-        self._add_functions(construct_id, queue, settings.producer, settings.consumer, log_retention_days)
+        consumer = self._add_functions(construct_id, queue, settings.producer, settings.consumer, log_retention_days)
         self._publish(key, construct_id, queue)
+        return queue, consumer
 
     def _add_imported_queue(
         self, key: str, settings: ImportedQueueSettings, removal_policy: RemovalPolicy, log_retention_days: int
-    ) -> None:
+    ) -> tuple[ImportedQueue, ConsumerFunction | None]:
         construct_id = _construct_id(key)
         visibility_timeout = _optional_seconds(settings.visibility_timeout)
         queue: ImportedQueue
@@ -93,7 +153,8 @@ class MessagingStack(Stack):
                 max_message_size_bytes=settings.max_message_size_bytes,
                 removal_policy=removal_policy,
             )
-        self._add_functions(construct_id, queue, settings.producer, settings.consumer, log_retention_days)
+        consumer = self._add_functions(construct_id, queue, settings.producer, settings.consumer, log_retention_days)
+        return queue, consumer
 
     def _add_functions(
         self,
@@ -102,7 +163,7 @@ class MessagingStack(Stack):
         producer: ProducerSettings | None,
         consumer: ConsumerSettings | None,
         log_retention_days: int,
-    ) -> None:
+    ) -> ConsumerFunction | None:
         if producer is not None:
             ProducerFunction(
                 self,
@@ -113,19 +174,20 @@ class MessagingStack(Stack):
                 memory_size=producer.memory_mb,
                 log_retention_days=_or_default(producer.log_retention_days, log_retention_days),
             )
-        if consumer is not None:
-            ConsumerFunction(
-                self,
-                f"{construct_id}Consumer",
-                queue=queue,
-                code_path=LAMBDA_ROOT / "consumer",
-                timeout=Duration.seconds(consumer.timeout),
-                memory_size=consumer.memory_mb,
-                batch_size=consumer.batch_size,
-                max_batching_window=Duration.seconds(consumer.batching_window),
-                max_concurrency=consumer.max_concurrency,
-                log_retention_days=_or_default(consumer.log_retention_days, log_retention_days),
-            )
+        if consumer is None:
+            return None
+        return ConsumerFunction(
+            self,
+            f"{construct_id}Consumer",
+            queue=queue,
+            code_path=LAMBDA_ROOT / "consumer",
+            timeout=Duration.seconds(consumer.timeout),
+            memory_size=consumer.memory_mb,
+            batch_size=consumer.batch_size,
+            max_batching_window=Duration.seconds(consumer.batching_window),
+            max_concurrency=consumer.max_concurrency,
+            log_retention_days=_or_default(consumer.log_retention_days, log_retention_days),
+        )
 
     def _publish(self, key: str, construct_id: str, queue: KitQueue) -> None:
         """Expose a queue's URL and ARN as outputs and SSM parameters.

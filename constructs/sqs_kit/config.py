@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 
 import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, WithJsonSchema
 
 from . import limits
 from .errors import Problem, SettingsError
@@ -59,8 +59,13 @@ def parse_visibility(value: object) -> int | None:
     return parse_duration(value)
 
 
-Seconds = Annotated[int, BeforeValidator(parse_duration)]
-AutoOrSeconds = Annotated[int | None, BeforeValidator(parse_visibility)]
+DURATION_SCHEMA = {"type": "string", "pattern": r"^\d+(s|m|h|d)$", "examples": ["30s", "15m", "12h", "4d"]}
+Seconds = Annotated[int, BeforeValidator(parse_duration), WithJsonSchema(DURATION_SCHEMA)]
+AutoOrSeconds = Annotated[
+    int | None,
+    BeforeValidator(parse_visibility),
+    WithJsonSchema({"anyOf": [{"const": AUTO}, DURATION_SCHEMA]}),
+]
 
 
 class _Settings(BaseModel):
@@ -77,7 +82,7 @@ class DeadLetterSettings(_Settings):
 class ProducerSettings(_Settings):
     """The sample producer function; omit the section for no producer."""
 
-    timeout: Seconds = Field(10, description="Function timeout.")
+    timeout: Seconds = Field(limits.DEFAULT_PRODUCER_TIMEOUT_SECONDS, description="Function timeout.")
     memory_mb: int = Field(limits.DEFAULT_FUNCTION_MEMORY_MB, description="Function memory in MB.")
     log_retention_days: int | None = Field(None, description="Log retention in days. Default: the file's value.")
 
@@ -91,6 +96,20 @@ class ConsumerSettings(_Settings):
     batch_size: int = Field(limits.DEFAULT_BATCH_SIZE, description="Records per invocation.")
     batching_window: Seconds = Field(limits.DEFAULT_BATCHING_WINDOW_SECONDS, description="Batching window.")
     max_concurrency: int = Field(limits.DEFAULT_MAX_CONCURRENCY, description="Maximum concurrent invocations.")
+
+
+class QueueAlarmSettings(_Settings):
+    """The alarms of one queue."""
+
+    enabled: bool = Field(True, description="Create the queue's alarms.")
+    oldest_message_age: Seconds | None = Field(None, description="Alarm threshold. Default: half the retention.")
+
+
+class AlarmSettings(_Settings):
+    """Where alarms notify."""
+
+    topic_arn: str | None = Field(None, description="An existing SNS topic. Default: a topic the stack creates.")
+    email: str | None = Field(None, description="An address to subscribe to the created topic.")
 
 
 class CrossAccountSettings(_Settings):
@@ -120,6 +139,7 @@ class QueueSettings(_Settings):
     )
     dead_letter: DeadLetterSettings = DeadLetterSettings()
     cross_account_producers: CrossAccountSettings | None = None
+    alarms: QueueAlarmSettings = QueueAlarmSettings()
     producer: ProducerSettings | None = None
     consumer: ConsumerSettings | None = None
 
@@ -133,6 +153,7 @@ class ImportedQueueSettings(_Settings):
     kms_key_arn: str | None = Field(None, description="The customer-managed key that encrypts the queue.")
     visibility_timeout: Seconds | None = Field(None, description="The queue's visibility timeout, if known.")
     max_message_size_bytes: int = Field(limits.DEFAULT_MAX_MESSAGE_SIZE_BYTES, description="Maximum message size.")
+    alarms: QueueAlarmSettings = QueueAlarmSettings()
     producer: ProducerSettings | None = None
     consumer: ConsumerSettings | None = None
 
@@ -143,6 +164,7 @@ class AppSettings(_Settings):
     stack_name: str | None = Field(None, description="CloudFormation stack name. Default: sqs-kit-<env>.")
     removal_policy: Literal["destroy", "retain"] = Field(description="What happens to queues and keys on delete.")
     log_retention_days: int = Field(limits.DEFAULT_LOG_RETENTION_DAYS, description="Function log retention in days.")
+    alarms: AlarmSettings = AlarmSettings()
     queues: dict[str, QueueSettings] = Field(description="Queues by logical name.")
     imported_queues: dict[str, ImportedQueueSettings] = Field({}, description="Existing queues by logical name.")
 
@@ -156,6 +178,7 @@ _SECTION_MODELS: Mapping[str, type[BaseModel]] = {
     "producer": ProducerSettings,
     "consumer": ConsumerSettings,
     "cross_account_producers": CrossAccountSettings,
+    "alarms": AlarmSettings,
 }
 
 
@@ -423,6 +446,8 @@ def _section_model(location: tuple[str, ...]) -> type[BaseModel]:
         return _SECTION_MODELS[""]
     if location[0] == "queues" and len(location) == 2:
         return _SECTION_MODELS["queue"]
+    if location[-1] == "alarms" and len(location) > 1:
+        return QueueAlarmSettings
     if location[0] == "imported_queues" and len(location) == 2:
         return _SECTION_MODELS["imported_queue"]
     return _SECTION_MODELS.get(location[-1], AppSettings)

@@ -18,7 +18,6 @@ PROP_NAMES = {
     "producer.memory_mb": "memory_size",
     "producer.log_retention_days": "log_retention_days",
 }
-DEFAULT_TIMEOUT_SECONDS = 10
 
 
 class ProducerFunction(Construct):
@@ -57,7 +56,7 @@ class ProducerFunction(Construct):
         :param environment: extra environment variables; the kit's own names win.
         """
         super().__init__(scope, id)
-        timeout = timeout or Duration.seconds(DEFAULT_TIMEOUT_SECONDS)
+        timeout = timeout or Duration.seconds(limits.DEFAULT_PRODUCER_TIMEOUT_SECONDS)
         memory_size = given_or(memory_size, limits.DEFAULT_FUNCTION_MEMORY_MB)
         log_retention_days = given_or(log_retention_days, limits.DEFAULT_LOG_RETENTION_DAYS)
         checker = prop_checker(PROP_NAMES)

@@ -10,6 +10,14 @@ from constructs import Construct
 
 from . import compliance, limits
 from ._props import given_or, number_of, prop_checker, report, seconds_of
+from .actions import (
+    CONSUME_ACTIONS,
+    KMS_CONSUME_ACTIONS,
+    KMS_SEND_ACTIONS,
+    REDRIVE_DEAD_LETTER_ACTIONS,
+    REDRIVE_SOURCE_ACTIONS,
+    SEND_ACTIONS,
+)
 from .rules import DEAD_LETTER_SUFFIX, Checker, QueueValues, check_cross_account, check_queue
 
 # Construct prop names for the canonical setting keys of ``rules``.
@@ -27,18 +35,6 @@ PROP_NAMES = {
     "cross_account_producers.principals": "cross_account_send_principals",
     "cross_account_producers.organization_id": "cross_account_organization_id",
 }
-
-# The actions a producer needs. SendMessageBatch is authorized by sqs:SendMessage.
-SEND_ACTIONS = ("sqs:SendMessage",)
-CONSUME_ACTIONS = (
-    "sqs:ReceiveMessage",
-    "sqs:DeleteMessage",
-    "sqs:ChangeMessageVisibility",
-    "sqs:GetQueueAttributes",
-)
-# SQS calls KMS for a data key when it stores a message, and to decrypt the key when the message is read.
-KMS_SEND_ACTIONS = ("kms:GenerateDataKey", "kms:Decrypt")
-KMS_CONSUME_ACTIONS = ("kms:Decrypt",)
 
 
 class QueueGrants:
@@ -269,6 +265,31 @@ class KitQueue(QueueGrants, Construct):
                 cfn_queue = queue.node.default_child
                 assert isinstance(cfn_queue, sqs.CfnQueue)
                 compliance.skip_checkov(cfn_queue, "CKV_AWS_27", compliance.SQS_MANAGED_SSE_CHECKOV_DEFECT)
+
+    def redrive_statements(self) -> list[iam.PolicyStatement]:
+        """Return the IAM statements that moving messages from the dead-letter queue back to this queue needs.
+
+        On the dead-letter queue: ``sqs:ReceiveMessage``, ``sqs:DeleteMessage``,
+        ``sqs:ChangeMessageVisibility``, ``sqs:GetQueueAttributes`` and the message
+        move task actions ``sqs:StartMessageMoveTask``, ``sqs:ListMessageMoveTasks``
+        and ``sqs:CancelMessageMoveTask``. On this queue: ``sqs:SendMessage`` and
+        ``sqs:GetQueueAttributes`` (to find the DLQ from the redrive policy).
+        With a customer key: ``kms:GenerateDataKey`` and ``kms:Decrypt`` on it.
+        Returns no statement when the queue has no dead-letter queue.
+        """
+        if self.dead_letter_queue is None:
+            return []
+        statements = [
+            iam.PolicyStatement(
+                actions=list(REDRIVE_DEAD_LETTER_ACTIONS), resources=[self.dead_letter_queue.queue_arn]
+            ),
+            iam.PolicyStatement(actions=list(REDRIVE_SOURCE_ACTIONS), resources=[self.queue_arn]),
+        ]
+        if self.encryption_key is not None:
+            statements.append(
+                iam.PolicyStatement(actions=list(KMS_SEND_ACTIONS), resources=[self.encryption_key.key_arn])
+            )
+        return statements
 
     def derive_visibility_timeout(self, seconds: int) -> None:
         """Raise the queue's visibility timeout to ``seconds`` unless the user set it.

@@ -29,6 +29,26 @@ QUEUE_ARN_PATTERN = re.compile(r"arn:aws[a-z-]*:sqs:[a-z0-9-]+:\d{12}:([A-Za-z0-
 KEY_ARN_PATTERN = re.compile(r"arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)/.+")
 
 
+# The range of each setting, by canonical key; the config reference and JSON Schema are built from it too.
+# A FIFO consumer's batch size uses ``limits.BATCH_SIZE_FIFO`` instead.
+SETTING_LIMITS: dict[str, Limit] = {
+    "retention": limits.RETENTION,
+    "visibility_timeout": limits.VISIBILITY_TIMEOUT,
+    "delivery_delay": limits.DELIVERY_DELAY,
+    "receive_wait": limits.RECEIVE_WAIT,
+    "max_message_size_bytes": limits.MAX_MESSAGE_SIZE,
+    "dead_letter.max_receive_count": limits.MAX_RECEIVE_COUNT,
+    "dead_letter.retention": limits.RETENTION,
+    "producer.timeout": limits.FUNCTION_TIMEOUT,
+    "producer.memory_mb": limits.FUNCTION_MEMORY,
+    "consumer.timeout": limits.FUNCTION_TIMEOUT,
+    "consumer.memory_mb": limits.FUNCTION_MEMORY,
+    "consumer.batch_size": limits.BATCH_SIZE_STANDARD,
+    "consumer.batching_window": limits.BATCHING_WINDOW,
+    "consumer.max_concurrency": limits.MAX_CONCURRENCY,
+}
+
+
 @dataclass
 class Checker:
     """Collects problems and warnings under the names of one entry point."""
@@ -44,8 +64,9 @@ class Checker:
     def warn(self, message: str) -> None:
         self.warnings.append(message)
 
-    def within(self, key: str, value: float | None, limit: Limit) -> bool:
-        """Check that a value lies in a limit; return False when it was reported."""
+    def within(self, key: str, value: float | None, limit: Limit | None = None) -> bool:
+        """Check that a value lies in its limit (by default ``SETTING_LIMITS[key]``); return False when reported."""
+        limit = limit or SETTING_LIMITS[key]
         if value is None or limit.contains(value):
             return True
         self.fail(key, value, f"allowed range is {limit.describe()}", "Set a value within that range.")
@@ -97,16 +118,16 @@ def check_queue(values: QueueValues, checker: Checker) -> None:
     """Check one queue's ranges and the dead-letter queue's retention against the source's."""
     _check_name(values, checker)
     _check_fifo_settings(values, checker)
-    checker.within("retention", values.retention, limits.RETENTION)
-    checker.within("visibility_timeout", values.visibility_timeout, limits.VISIBILITY_TIMEOUT)
-    checker.within("delivery_delay", values.delivery_delay, limits.DELIVERY_DELAY)
-    checker.within("receive_wait", values.receive_wait, limits.RECEIVE_WAIT)
-    checker.within("max_message_size_bytes", values.max_message_size_bytes, limits.MAX_MESSAGE_SIZE)
+    checker.within("retention", values.retention)
+    checker.within("visibility_timeout", values.visibility_timeout)
+    checker.within("delivery_delay", values.delivery_delay)
+    checker.within("receive_wait", values.receive_wait)
+    checker.within("max_message_size_bytes", values.max_message_size_bytes)
     if not values.dead_letter:
         return
     _check_dead_letter_type(values, checker)
-    checker.within("dead_letter.max_receive_count", values.max_receive_count, limits.MAX_RECEIVE_COUNT)
-    dead_letter_ok = checker.within("dead_letter.retention", values.dead_letter_retention, limits.RETENTION)
+    checker.within("dead_letter.max_receive_count", values.max_receive_count)
+    dead_letter_ok = checker.within("dead_letter.retention", values.dead_letter_retention)
     _check_dead_letter_retention(values, checker, dead_letter_ok)
 
 
@@ -210,8 +231,8 @@ def _check_dead_letter_retention(values: QueueValues, checker: Checker, dead_let
 
 def check_function(prefix: str, values: FunctionValues, checker: Checker) -> None:
     """Check a function's timeout, memory and log retention; ``prefix`` is ``producer`` or ``consumer``."""
-    checker.within(f"{prefix}.timeout", values.timeout, limits.FUNCTION_TIMEOUT)
-    checker.within(f"{prefix}.memory_mb", values.memory_mb, limits.FUNCTION_MEMORY)
+    checker.within(f"{prefix}.timeout", values.timeout)
+    checker.within(f"{prefix}.memory_mb", values.memory_mb)
     days = values.log_retention_days
     if days is not None and days not in limits.LOG_RETENTION_DAYS:
         allowed = ", ".join(str(d) for d in limits.LOG_RETENTION_DAYS)
@@ -233,8 +254,8 @@ def check_consumer(values: ConsumerValues, queue: QueueValues, checker: Checker)
     check_function("consumer", values, checker)
     batch_limit = limits.BATCH_SIZE_FIFO if queue.fifo else limits.BATCH_SIZE_STANDARD
     batch_ok = checker.within("consumer.batch_size", values.batch_size, batch_limit)
-    window_ok = checker.within("consumer.batching_window", values.batching_window, limits.BATCHING_WINDOW)
-    checker.within("consumer.max_concurrency", values.max_concurrency, limits.MAX_CONCURRENCY)
+    window_ok = checker.within("consumer.batching_window", values.batching_window)
+    checker.within("consumer.max_concurrency", values.max_concurrency)
     if queue.fifo and values.batching_window:
         checker.fail(
             "consumer.batching_window",
@@ -289,7 +310,7 @@ def check_imported_queue(
     queue_arn: str, fifo: bool | None, key_arn: str | None, visibility_timeout: int | None, checker: Checker
 ) -> bool:
     """Check an imported queue's ARN, FIFO flag, key ARN and known visibility timeout; return whether it is FIFO."""
-    checker.within("visibility_timeout", visibility_timeout, limits.VISIBILITY_TIMEOUT)
+    checker.within("visibility_timeout", visibility_timeout)
     if key_arn is not None and not Token.is_unresolved(key_arn) and not KEY_ARN_PATTERN.fullmatch(key_arn):
         checker.fail(
             "kms_key_arn", key_arn, "is not a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID)", "Give the full ARN."

@@ -54,7 +54,11 @@ def test_cross_account_send_over_tls(assemblies: dict[str, Synthesized]) -> None
 
 
 def test_key_policy_lets_sqs_use_key(assemblies: dict[str, Synthesized]) -> None:
-    keys = [r for r in assemblies["prod"].template["Resources"].values() if r["Type"] == "AWS::KMS::Key"]
+    keys = [
+        resource
+        for resource in assemblies["prod"].template["Resources"].values()
+        if resource["Type"] == "AWS::KMS::Key" and "messages" in resource["Properties"]["Description"]
+    ]
     assert len(keys) == 1
     statements = keys[0]["Properties"]["KeyPolicy"]["Statement"]
     sqs_statements = [s for s in statements if s.get("Principal") == {"Service": "sqs.amazonaws.com"}]

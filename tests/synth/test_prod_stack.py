@@ -12,7 +12,8 @@ def template() -> Template:
 
 
 def key_id(template: Template) -> str:
-    logical_id, _ = only_resource(template, "AWS::KMS::Key")
+    """Return the logical id of the key that encrypts the orders queues (the alarm topic has its own)."""
+    logical_id, _ = only_resource(template, "AWS::KMS::Key", Description="Encrypts the messages of sqs-kit-prod/Orders")
     return logical_id
 
 
@@ -32,8 +33,10 @@ def test_key_and_logs_retained(template: Template) -> None:
 
 
 def test_key_rotation_on(template: Template) -> None:
-    _, key = only_resource(template, "AWS::KMS::Key")
-    assert key["Properties"]["EnableKeyRotation"] is True
+    keys = resources_of_type(template, "AWS::KMS::Key")
+    assert len(keys) == 2
+    for logical_id, key in keys.items():
+        assert key["Properties"]["EnableKeyRotation"] is True, logical_id
 
 
 def test_queues_share_customer_key(template: Template) -> None:

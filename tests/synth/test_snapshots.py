@@ -5,35 +5,21 @@ and commit the changed files with the change that caused them.
 """
 
 import difflib
-import json
-import re
 from pathlib import Path
-from typing import Any
 
 import pytest
 
+from sqs_kit.local.diff import normalise, render_snapshot
 from tests.synth.helpers import synth_env
 
 SNAPSHOT_DIR = Path(__file__).parent / "snapshots"
 ENVIRONMENTS = ("dev", "prod", "mixed")
-# Asset hashes are SHA-256 hex digests of the handler folders, so a comment edit would change them.
-ASSET_HASH = re.compile(r"\b[0-9a-f]{64}\b")
-
-
-def normalise(template: dict[str, Any]) -> dict[str, Any]:
-    """Replace asset hashes and drop CDK's version-specific analytics resource."""
-    resources = {key: value for key, value in template["Resources"].items() if value["Type"] != "AWS::CDK::Metadata"}
-    template = {**template, "Resources": resources}
-    template.pop("Conditions", None)  # Only CDKMetadata's region condition lives here.
-    text = ASSET_HASH.sub("<asset-hash>", json.dumps(template, indent=2, sort_keys=True))
-    normalised: dict[str, Any] = json.loads(text)
-    return normalised
 
 
 @pytest.fixture(scope="module", params=ENVIRONMENTS)
 def rendered(request: pytest.FixtureRequest) -> tuple[str, str]:
     template, _ = synth_env(request.param)
-    return request.param, json.dumps(normalise(template.to_json()), indent=2, sort_keys=True) + "\n"
+    return request.param, render_snapshot(template.to_json())
 
 
 def test_snapshot_matches(rendered: tuple[str, str], request: pytest.FixtureRequest) -> None:

@@ -4,20 +4,25 @@ import argparse
 import contextlib
 import logging
 import os
+import signal
 import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from .deploy import CdkApp, CdkCommandError, bootstrap, deploy
-from .report import StackInventory, print_report, read_inventory
+from .deploy import CdkApp, CdkCommandError
+from .diff import register_diff
+from .drill import register_drill
+from .redrive import register_redrive
+from .report import print_report
 from .runner import RunnerError, RunSummary, run_messages
-from .server import LOCAL_ACCOUNT_ID, LOCAL_REGION, LocalServerError, MotoServer, aws_client, local_aws_environment
+from .server import LocalServerError, MotoServer, aws_client, local_aws_environment
+from .standins import deploy_with_stand_ins
+from .state import published_state
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_MESSAGE_COUNT = 20
-COMPLETE_STATUSES = ("CREATE_COMPLETE", "UPDATE_COMPLETE")
 # 128 + SIGINT, the shell's convention for a command stopped by Ctrl-C.
 INTERRUPTED_EXIT_CODE = 130
 
@@ -50,7 +55,9 @@ def build_parser() -> argparse.ArgumentParser:
     local.add_argument("--port", type=int, help="moto server port on 127.0.0.1 (default: a free port)")
     local.add_argument("--keep-running", action="store_true", help="keep the server up after the report, until Ctrl-C")
     local.set_defaults(handler=run_local)
-    # TODO: the `drill`, `redrive` and `diff` commands are added here as sub-parsers of their own.
+    register_drill(commands)
+    register_redrive(commands)
+    register_diff(commands)
     return parser
 
 
@@ -65,31 +72,15 @@ def parse_context(pairs: Sequence[str]) -> dict[str, str]:
     return context
 
 
-def deploy_stacks(server: MotoServer, app: CdkApp) -> list[StackInventory]:
-    """Bootstrap, deploy and read back every stack of the app. Raise ``CdkCommandError`` if a stack did not complete."""
-    logger.info("Bootstrapping aws://%s/%s at %s", LOCAL_ACCOUNT_ID, LOCAL_REGION, server.endpoint_url)
-    bootstrap(app, server.endpoint_url)
-    logger.info("Deploying %s", app.app_dir)
-    names = deploy(app, server.endpoint_url)
-    clients = {
-        "cloudformation": aws_client("cloudformation", server.endpoint_url),
-        "sqs": aws_client("sqs", server.endpoint_url),
-        "lambda_client": aws_client("lambda", server.endpoint_url),
-    }
-    inventories = [read_inventory(name, **clients) for name in names]
-    for inventory in inventories:
-        if inventory.status not in COMPLETE_STATUSES:
-            raise CdkCommandError(f"Stack {inventory.name} is {inventory.status}, expected one of {COMPLETE_STATUSES}")
-    return inventories
-
-
 def run_local_flow(server: MotoServer, app: CdkApp, message_count: int, work_dir: Path) -> RunSummary | None:
     """Deploy, run the messages and print the report. Return the run summary, or None when no message was sent."""
-    inventories = deploy_stacks(server, app)
+    deployment = deploy_with_stand_ins(server, app)
+    inventories = deployment.inventories
     summary = None
     if message_count > 0:
         summary = run_messages(
             inventories,
+            stand_ins=deployment.stand_ins,
             sqs=aws_client("sqs", server.endpoint_url),
             s3=aws_client("s3", server.endpoint_url),
             lambda_client=aws_client("lambda", server.endpoint_url),
@@ -125,7 +116,8 @@ def run_local(args: argparse.Namespace) -> int:
         app = CdkApp(app_dir=app_dir, output_dir=work_dir / "cdk.out", cdk=args.cdk, context=context, app=args.app)
         summary = run_local_flow(server, app, args.messages, work_dir)
         if args.keep_running:
-            wait_for_interrupt(server)
+            with published_state(app_dir, server, app.output_dir):
+                wait_for_interrupt(server)
     if summary is not None and summary.lost_ids:
         logger.error("%d of %d messages were lost", len(summary.lost_ids), len(summary.sent_ids))
         return 1
@@ -142,6 +134,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         # boto and moto log every request at DEBUG and some at INFO; the command's own steps are what matter.
         for name in ("botocore", "boto3", "urllib3"):
             logging.getLogger(name).setLevel(logging.WARNING)
+    # The moto server runs in a session of its own, so a SIGTERM must unwind the ``with`` blocks that stop it.
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         return int(args.handler(args))
     except (LocalServerError, CdkCommandError, RunnerError, ValueError) as error:
@@ -150,6 +144,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         logger.error("Interrupted; the moto server was stopped")
         return INTERRUPTED_EXIT_CODE
+
+
+def _interrupt(signal_number: int, _frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signal_number}")
 
 
 if __name__ == "__main__":

@@ -314,6 +314,83 @@ def format_summary(summary: RunSummary) -> list[str]:
     return lines
 
 
+@dataclass
+class DrillOutcome:
+    """What a drill sent and what became of each message id, for the drill report."""
+
+    sent_ids: set[str]
+    processed: Mapping[str, int]
+    dead_letter_ids: set[str]
+    receives: Mapping[str, int]
+    # Ids expected in a dead-letter queue (poison and malformed), with the receives they should take to get there.
+    expected_dead_letters: Mapping[str, int | None]
+    requests: Mapping[str, Mapping[str, int]]
+    faults: Mapping[str, int]
+    duplicates_sent: int
+    invocations: int
+    failed_invocations: int
+    timeouts: int
+    elapsed_seconds: float
+    time_scale: float
+    stand_ins: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def processed_ids(self) -> set[str]:
+        return {message_id for message_id, count in self.processed.items() if count > 0} & self.sent_ids
+
+    @property
+    def processed_more_than_once(self) -> set[str]:
+        return {message_id for message_id, count in self.processed.items() if count > 1} & self.sent_ids
+
+    @property
+    def lost_ids(self) -> set[str]:
+        """Ids sent but neither processed nor in a dead-letter queue."""
+        return self.sent_ids - self.processed_ids - self.dead_letter_ids
+
+    @property
+    def wrong_receive_counts(self) -> dict[str, int]:
+        """Dead-lettered ids expected there whose receives differ from their queue's maxReceiveCount."""
+        return {
+            message_id: self.receives.get(message_id, 0)
+            for message_id, expected in self.expected_dead_letters.items()
+            if expected is not None and self.receives.get(message_id, 0) != expected
+        }
+
+
+def format_drill_report(outcome: DrillOutcome) -> list[str]:
+    """Return the drill report: message outcomes, faults, dead-letter receive counts and requests by operation."""
+    expected_in_dlq = {i for i, count in outcome.expected_dead_letters.items() if count is not None}
+    lines = [
+        "",
+        f"Drill: {outcome.elapsed_seconds:.1f} s, timers divided by {outcome.time_scale:g}",
+        f"  faults     {', '.join(f'{name} {count}' for name, count in outcome.faults.items()) or 'none'}; "
+        f"{outcome.duplicates_sent} sent twice",
+        f"  sent                      {len(outcome.sent_ids)}",
+        f"  processed (unique ids)    {len(outcome.processed_ids)}",
+        f"  processed more than once  {len(outcome.processed_more_than_once)}",
+        f"  in DLQ                    {len(outcome.dead_letter_ids & outcome.sent_ids)} "
+        f"({len(expected_in_dlq & outcome.dead_letter_ids)} of {len(expected_in_dlq)} poison or malformed)",
+        f"  lost                      {len(outcome.lost_ids)}",
+        f"  invocations               {outcome.invocations}, {outcome.failed_invocations} failed, "
+        f"{outcome.timeouts} timed out",
+    ]
+    if outcome.lost_ids:
+        lines.append(f"  lost ids: {', '.join(sorted(outcome.lost_ids)[:50])}")
+    wrong = outcome.wrong_receive_counts
+    lines.append(
+        "  poison and malformed receives: "
+        + (f"{len(wrong)} differ from maxReceiveCount: {wrong}" if wrong else "each exactly maxReceiveCount")
+    )
+    lines += ["", "API requests by operation:"]
+    for role, counts in outcome.requests.items():
+        lines.append(f"  {role}:")
+        lines += [f"    {operation:<40} {count}" for operation, count in sorted(counts.items())]
+    lines += [f"  note: {name} is an empty local stand-in for an imported queue" for name in outcome.stand_ins]
+    lines += [f"  note: {note}" for note in outcome.notes]
+    return lines
+
+
 def print_report(inventories: Iterable[StackInventory], summary: RunSummary | None, stream: TextIO) -> None:
     """Write the inventory of each stack, then the run summary when there was a run."""
     for inventory in inventories:
@@ -323,11 +400,13 @@ def print_report(inventories: Iterable[StackInventory], summary: RunSummary | No
 
 
 __all__ = [
+    "DrillOutcome",
     "FunctionInfo",
     "Gap",
     "MappingInfo",
     "QueueInfo",
     "StackInventory",
+    "format_drill_report",
     "format_inventory",
     "format_summary",
     "print_report",

@@ -13,31 +13,29 @@ Each function runs in a worker process of its own (``HandlerWorker``):
 - a long-lived worker behaves like a warm execution environment: the import
   is paid once and module-level state survives between invocations.
 
-The worker is this same file run as a script (``python -I runner.py CODE_DIR
-HANDLER``), so at run time the file imports only the standard library. Clients
+The worker is ``worker.py`` run as a script (``python -I worker.py CODE_DIR
+HANDLER``), which imports only the standard library before the handler. Clients
 and the local AWS environment are passed in by the caller.
 
-The consumer loop is a minimal SQS event source: receive up to the mapping's
-batch size, invoke, delete what succeeded. It has no concurrency, batching
-window or scaling; a fuller runner can replace ``drain_queue`` and
-``HandlerWorker.invoke`` while keeping the rest.
+The consumer loop here (``drain_queue``) is the minimal event source that
+``sqs-kit local`` uses: receive up to the mapping's batch size, invoke, delete
+what succeeded, make failures visible at once. ``eventsource.py`` has the
+Lambda-like one that ``sqs-kit drill`` uses: batching window, concurrency,
+timeouts and time-compressed visibility timeouts.
 """
 
 from __future__ import annotations
 
 import base64
-import importlib
 import io
 import json
 import logging
-import os
 import queue
 import re
 import subprocess
 import sys
 import threading
 import time
-import traceback
 import uuid
 import zipfile
 from collections.abc import Iterator, Mapping, Sequence
@@ -59,9 +57,16 @@ POLL_WAIT_SECONDS = 1
 DRAIN_TIMEOUT_SECONDS = 120.0
 # Seconds the DLQ count hides each message while counting, so no message is counted twice.
 COUNT_VISIBILITY_SECONDS = 30
+FIFO_SUFFIX = ".fifo"
 REPORT_BATCH_ITEM_FAILURES = "ReportBatchItemFailures"
 # Added to the function timeout before the worker is declared hung: process start and JSON transfer.
 WORKER_TIMEOUT_MARGIN_SECONDS = 5.0
+
+
+WORKER_SCRIPT = Path(__file__).resolve().with_name("worker.py")
+FIFO_ENVIRONMENT_VARIABLE = "QUEUE_FIFO"
+# Message groups the runner spreads FIFO messages over, so groups interleave as in a real workload.
+FIFO_GROUP_COUNT = 10
 
 
 class RunnerError(RuntimeError):
@@ -91,6 +96,9 @@ class Invocation:
 
     response: Any = None
     error: str | None = None
+    # AWS requests the call made, by "Service.Operation", as the worker counted them.
+    requests: Mapping[str, int] = field(default_factory=dict)
+    timed_out: bool = False
 
     @property
     def ok(self) -> bool:
@@ -148,17 +156,31 @@ def _aws_only(environment: Mapping[str, str]) -> dict[str, str]:
 class HandlerWorker:
     """A process that imports one function's handler and serves invocations over stdin and stdout."""
 
-    def __init__(self, function: FunctionInfo, code_dir: Path, aws_environment: Mapping[str, str]) -> None:
+    def __init__(
+        self,
+        function: FunctionInfo,
+        code_dir: Path,
+        aws_environment: Mapping[str, str],
+        *,
+        timeout_seconds: float | None = None,
+        extra_environment: Mapping[str, str] | None = None,
+    ) -> None:
         self.function = function
         self.code_dir = code_dir
-        self.environment = worker_environment(function, code_dir, aws_environment)
+        # A drill scales the timeout down with the visibility timeout; see eventsource.py.
+        self.timeout_seconds = float(function.timeout_seconds if timeout_seconds is None else timeout_seconds)
+        self.environment = {
+            **worker_environment(function, code_dir, aws_environment),
+            **(extra_environment or {}),
+            **_aws_only(aws_environment),
+        }
         self._process: subprocess.Popen[str] | None = None
         self._replies: queue.Queue[str | None] = queue.Queue()
 
     def start(self) -> None:
         """Start the worker process, which imports the handler module before it reads the first request."""
         # -I: no PYTHONPATH, user site or script folder on sys.path, so only the zip and the venv are importable.
-        command = [sys.executable, "-I", str(Path(__file__).resolve()), str(self.code_dir), self.function.handler]
+        command = [sys.executable, "-I", str(WORKER_SCRIPT), str(self.code_dir), self.function.handler]
         self._process = subprocess.Popen(
             command,
             cwd=self.code_dir,
@@ -193,24 +215,37 @@ class HandlerWorker:
             "invoked_function_arn": self.function.arn,
             "memory_limit_in_mb": self.function.memory_mb,
             "aws_request_id": request_id,
-            "timeout_seconds": self.function.timeout_seconds,
+            "timeout_seconds": self.timeout_seconds,
         }
         self._process.stdin.write(json.dumps({"event": event, "context": context}) + "\n")
         self._process.stdin.flush()
-        wait_seconds = self.function.timeout_seconds + WORKER_TIMEOUT_MARGIN_SECONDS
         try:
-            line = self._replies.get(timeout=wait_seconds)
+            line = self._replies.get(timeout=self.timeout_seconds + self.timeout_margin_seconds)
         except queue.Empty:
-            self.stop()
-            return Invocation(error=f"Task timed out after {self.function.timeout_seconds} s (request {request_id})")
+            # Lambda stops the runtime at the timeout; a worker left running could still delete or send.
+            self.kill()
+            return Invocation(
+                error=f"Task timed out after {self.timeout_seconds:g} s (request {request_id})", timed_out=True
+            )
         if line is None:
             code = self._process.wait()
             self._process = None
             return Invocation(error=f"Runtime.ExitError: the worker exited with code {code} (request {request_id})")
         reply = json.loads(line)
+        requests = reply.get("requests", {})
         if reply.get("ok"):
-            return Invocation(response=reply.get("response"))
-        return Invocation(error=f"{reply.get('errorType')}: {reply.get('errorMessage')}")
+            return Invocation(response=reply.get("response"), requests=requests)
+        return Invocation(error=f"{reply.get('errorType')}: {reply.get('errorMessage')}", requests=requests)
+
+    # The transfer of the event and reply is not the handler's time; a drill shrinks this with the timeout.
+    timeout_margin_seconds = WORKER_TIMEOUT_MARGIN_SECONDS
+
+    def kill(self) -> None:
+        """Kill the worker at once; the next call starts a fresh one, as after a Lambda timeout."""
+        process, self._process = self._process, None
+        if process is not None:
+            process.kill()
+            process.wait()
 
     def stop(self) -> None:
         """Stop the worker: close its stdin, then kill it if it does not exit."""
@@ -243,6 +278,24 @@ def message_id_pattern(run_id: str) -> re.Pattern[str]:
     return re.compile(rf"local-{re.escape(run_id)}-\d+\b")
 
 
+def is_fifo_producer(function: FunctionInfo) -> bool:
+    """Return whether the producer sends to a FIFO queue, as its ``QUEUE_FIFO`` variable says."""
+    return function.environment.get(FIFO_ENVIRONMENT_VARIABLE, "false").lower() == "true"
+
+
+def group_id(message_id: str) -> str:
+    """Return the FIFO message group of a run id: its number modulo ``FIFO_GROUP_COUNT``."""
+    return f"group-{int(message_id.rsplit('-', 1)[-1]) % FIFO_GROUP_COUNT}"
+
+
+def producer_message(function: FunctionInfo, message_id: str, body: Any = None) -> dict[str, Any]:
+    """Return the producer event entry for ``message_id``; FIFO producers get a message group."""
+    message: dict[str, Any] = {"id": message_id, "body": body if body is not None else {"order_id": message_id}}
+    if is_fifo_producer(function):
+        message["group_id"] = group_id(message_id)
+    return message
+
+
 def send_messages(producer: HandlerWorker, ids: Sequence[str], summary: RunSummary) -> None:
     """Hand ``ids`` to the producer as ``{"order_id": ID}`` bodies, at most one SQS batch per invocation.
 
@@ -251,7 +304,7 @@ def send_messages(producer: HandlerWorker, ids: Sequence[str], summary: RunSumma
     """
     for start in range(0, len(ids), SQS_BATCH_LIMIT):
         chunk = ids[start : start + SQS_BATCH_LIMIT]
-        event = {"messages": [{"id": message_id, "body": {"order_id": message_id}} for message_id in chunk]}
+        event = {"messages": [producer_message(producer.function, message_id) for message_id in chunk]}
         summary.sent_ids.update(chunk)
         invocation = producer.invoke(event)
         if not invocation.ok:
@@ -422,22 +475,61 @@ def drain_queue(
 
 
 def count_dead_letters(sqs: Any, dead_letter_queue: QueueInfo, pattern: re.Pattern[str]) -> set[str]:
-    """Return this run's ids found in a dead-letter queue, leaving every message there and visible."""
-    found: set[str] = set()
+    """Return this run's ids found in a dead-letter queue, leaving every message there and visible.
+
+    A FIFO queue returns no message of a group while an earlier one is in
+    flight, so reading past the head of each group means taking the messages
+    out. For a FIFO queue the messages are therefore received and deleted,
+    then sent back in the order received, with the same group ids and new
+    deduplication ids. They keep their bodies and attributes but get new
+    message ids and receive counts.
+    """
+    fifo = dead_letter_queue.url.endswith(FIFO_SUFFIX)
     seen: list[Mapping[str, Any]] = []
     while True:
         received = sqs.receive_message(
             QueueUrl=dead_letter_queue.url,
             MaxNumberOfMessages=SQS_BATCH_LIMIT,
             VisibilityTimeout=COUNT_VISIBILITY_SECONDS,
+            MessageSystemAttributeNames=["All"],
+            MessageAttributeNames=["All"],
         ).get("Messages", [])
         if not received:
             break
         seen += received
-        for message in received:
-            found.update(pattern.findall(message.get("Body", "")))
-    make_visible(sqs, dead_letter_queue.url, seen)
-    return found
+        if fifo:
+            _delete_received(sqs, dead_letter_queue.url, received)
+    if fifo:
+        _send_back(sqs, dead_letter_queue.url, seen)
+    else:
+        make_visible(sqs, dead_letter_queue.url, seen)
+    return {found for message in seen for found in pattern.findall(message.get("Body", ""))}
+
+
+def _delete_received(sqs: Any, queue_url: str, messages: Sequence[Mapping[str, Any]]) -> None:
+    for chunk in _chunks(messages):
+        entries = [{"Id": str(index), "ReceiptHandle": m["ReceiptHandle"]} for index, m in enumerate(chunk)]
+        _check_batch_result(sqs.delete_message_batch(QueueUrl=queue_url, Entries=entries), "DeleteMessageBatch")
+
+
+def _send_back(sqs: Any, queue_url: str, messages: Sequence[Mapping[str, Any]]) -> None:
+    """Send received FIFO messages back in order, each under its own group and a new deduplication id."""
+    for chunk in _chunks(messages):
+        entries = []
+        for index, message in enumerate(chunk):
+            entry: dict[str, Any] = {
+                "Id": str(index),
+                "MessageBody": message["Body"],
+                "MessageGroupId": message["Attributes"]["MessageGroupId"],
+                "MessageDeduplicationId": f"recount-{message['MessageId']}",
+            }
+            if message.get("MessageAttributes"):
+                entry["MessageAttributes"] = message["MessageAttributes"]
+            entries.append(entry)
+        failed = sqs.send_message_batch(QueueUrl=queue_url, Entries=entries).get("Failed", [])
+        if failed:
+            lost = [chunk[int(failure["Id"])]["Body"] for failure in failed]
+            raise RunnerError(f"Sending dead-lettered messages back to {queue_url} failed; their bodies: {lost}")
 
 
 # The whole run
@@ -452,8 +544,12 @@ class Roles:
     dead_letter_queues: list[QueueInfo]
 
 
-def find_roles(inventories: Sequence[StackInventory]) -> Roles:
-    """Sort functions into producers (``QUEUE_URL`` set, no mapping) and consumers (an SQS mapping)."""
+def find_roles(inventories: Sequence[StackInventory], stand_ins: Sequence[QueueInfo] = ()) -> Roles:
+    """Sort functions into producers (``QUEUE_URL`` set, no mapping) and consumers (an SQS mapping).
+
+    ``stand_ins`` are local queues for imported ones (see ``standins.py``), so
+    their consumers are drained too.
+    """
     producers: list[FunctionInfo] = []
     consumers: list[tuple[FunctionInfo, MappingInfo, QueueInfo]] = []
     dead_letter_queues: list[QueueInfo] = []
@@ -462,7 +558,9 @@ def find_roles(inventories: Sequence[StackInventory]) -> Roles:
         producers += [f for f in inventory.functions if "QUEUE_URL" in f.environment and f.arn not in mapped]
         for mapping in inventory.mappings:
             function = inventory.function_by_arn(mapping.function_arn)
-            source = inventory.queue_by_arn(mapping.event_source_arn)
+            source = inventory.queue_by_arn(mapping.event_source_arn) or next(
+                (queue for queue in stand_ins if queue.arn == mapping.event_source_arn), None
+            )
             if function is not None and source is not None:
                 consumers.append((function, mapping, source))
         for source in inventory.queues:
@@ -494,10 +592,12 @@ def run_messages(
     aws_environment: Mapping[str, str],
     message_count: int,
     work_dir: Path,
+    stand_ins: Sequence[QueueInfo] = (),
 ) -> RunSummary:
     """Send ``message_count`` messages through each producer, drain every consumer, then count the DLQs."""
     summary = RunSummary()
-    roles = find_roles(inventories)
+    roles = find_roles(inventories, stand_ins)
+    summary.notes += [f"{queue.name} is an empty local stand-in for an imported queue" for queue in stand_ins]
     run_id = uuid.uuid4().hex[:8]
     pattern = message_id_pattern(run_id)
     _note_runtime_mismatch([*roles.producers, *(consumer for consumer, _, _ in roles.consumers)], summary)
@@ -531,59 +631,3 @@ def _note_runtime_mismatch(functions: Sequence[FunctionInfo], summary: RunSummar
         summary.notes.append(
             f"function code ran on {here} from this environment; the deployed runtime is {', '.join(runtimes)}"
         )
-
-
-# Worker side: this file run as a script. Only the standard library is used above this point at run time.
-
-
-class LambdaContext:
-    """The subset of Lambda's context object that handlers and Powertools read."""
-
-    def __init__(self, values: Mapping[str, Any]) -> None:
-        self.function_name = str(values["function_name"])
-        self.function_version = "$LATEST"
-        self.invoked_function_arn = str(values["invoked_function_arn"])
-        self.memory_limit_in_mb = int(values["memory_limit_in_mb"])
-        self.aws_request_id = str(values["aws_request_id"])
-        self.log_group_name = f"/aws/lambda/{self.function_name}"
-        self.log_stream_name = f"local/{self.aws_request_id}"
-        self._deadline = time.monotonic() + float(values["timeout_seconds"])
-
-    def get_remaining_time_in_millis(self) -> int:
-        return max(0, int((self._deadline - time.monotonic()) * 1000))
-
-
-def _error_reply(error: BaseException, error_type: str | None = None) -> dict[str, Any]:
-    return {
-        "ok": False,
-        "errorType": error_type or type(error).__name__,
-        "errorMessage": str(error),
-        "stackTrace": traceback.format_exception(error),
-    }
-
-
-def serve(code_dir: str, handler_setting: str) -> None:
-    """Import ``module.function`` from ``code_dir`` and answer one JSON request per stdin line."""
-    # Replies get a private copy of stdout and fd 1 becomes stderr, so handler prints and logs cannot corrupt them.
-    replies = os.fdopen(os.dup(1), "w", buffering=1)
-    os.dup2(2, 1)
-    sys.path.insert(0, code_dir)
-    module_name, _, function_name = handler_setting.rpartition(".")
-    load_error: dict[str, Any] | None = None
-    try:
-        handler = getattr(importlib.import_module(module_name), function_name)
-    except Exception as error:  # the error is reported on each invocation, as Lambda does
-        load_error = _error_reply(error, "Runtime.ImportModuleError")
-    for line in sys.stdin:
-        request = json.loads(line)
-        reply = load_error
-        if reply is None:
-            try:
-                reply = {"ok": True, "response": handler(request["event"], LambdaContext(request["context"]))}
-            except Exception as error:
-                reply = _error_reply(error)
-        replies.write(json.dumps(reply, default=str) + "\n")
-
-
-if __name__ == "__main__":
-    serve(sys.argv[1], sys.argv[2])

@@ -131,7 +131,8 @@ class MotoServer:
 
     def start(self) -> None:
         """Start the server and wait until it responds. Raise ``LocalServerError`` if it exits or times out."""
-        command = [sys.executable, "-m", "moto.server", "--host", BIND_HOST, "--port", str(self.port)]
+        # The wrapper corrects moto's FIFO group order after a visibility timeout (see moto_server.py).
+        command = [sys.executable, "-m", "sqs_kit.local.moto_server", "--host", BIND_HOST, "--port", str(self.port)]
         logger.info("Starting moto server on %s:%d", BIND_HOST, self.port)
         # A new session keeps Ctrl-C away from the server, so this process decides when it stops.
         self._process = subprocess.Popen(
