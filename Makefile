@@ -7,6 +7,8 @@ PYTHON ?= python3
 BIN := $(CURDIR)/$(VENV)/bin
 CDK := $(CURDIR)/node_modules/.bin/cdk
 ENV ?= dev
+# Test processes; the end-to-end tests always share one of them.
+PYTEST_WORKERS ?= 2
 
 # Node.js 24 from the virtual environment comes first on PATH, for jsii and the CDK CLI.
 export PATH := $(BIN):$(PATH)
@@ -66,7 +68,7 @@ typecheck: install
 	$(BIN)/mypy
 
 test: lint typecheck
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup
 
 docs: install
 	$(BIN)/python scripts/generate_config_docs.py

@@ -34,3 +34,21 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=False,
         help="rewrite the template snapshots under tests/synth/snapshots instead of comparing with them",
     )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Keep each module, all scanner tests and all end-to-end tests together on one pytest-xdist worker.
+
+    Module and session fixtures synthesize or deploy once per worker, so splitting a group would repeat
+    that work. End-to-end tests share one worker because each starts a moto server, the CDK CLI and
+    handler processes, which on two cores would slow each other past the drill's compressed timeouts.
+    """
+    for item in items:
+        path = item.nodeid.split("::")[0]
+        if "e2e" in item.keywords:
+            group = "e2e"
+        elif path.startswith("tests/security/"):
+            group = "security"
+        else:
+            group = path
+        item.add_marker(pytest.mark.xdist_group(group))

@@ -5,6 +5,7 @@ its own run id, so the drills do not see each other's messages.
 """
 
 import io
+import json
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -12,14 +13,16 @@ from pathlib import Path
 
 import pytest
 
+from sqs_kit.local import cli
 from sqs_kit.local.deploy import CdkApp
 from sqs_kit.local.drill import DrillOptions, DrillRun, run_drill
 from sqs_kit.local.eventsource import TimeScale
 from sqs_kit.local.faults import Fault, FaultMix
-from sqs_kit.local.server import MotoServer
+from sqs_kit.local.server import MotoServer, aws_client
 from sqs_kit.local.standins import LocalDeployment, deploy_with_stand_ins
 
 from .conftest import CDK_CLI, REPO_ROOT
+from .queues import bodies, queue_urls
 
 pytestmark = pytest.mark.e2e
 
@@ -98,3 +101,21 @@ def test_drill_slow_handler_batch_is_retried_not_lost(dev: Deployed) -> None:
     assert slow <= run.outcome.processed_ids
     assert {run.outcome.receives[message_id] for message_id in slow} == {2}
     assert run.outcome.lost_ids == set()
+
+
+def test_redrive_returns_drill_dead_letters(
+    dev: Deployed, transient_and_poison: DrillRun, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Runs last: it puts the first drill's poison messages back into the source queue.
+    sqs = aws_client("sqs", dev.server.endpoint_url)
+    source_url, dlq_url = queue_urls(dev.server)
+    poison = transient_and_poison.plan.ids_with(Fault.POISON)
+
+    code = cli.main(["redrive", "--env", "dev", "--queue", "orders", "--endpoint", dev.server.endpoint_url])
+
+    output = capsys.readouterr().out
+    assert code == 0, output
+    assert f"moved       {len(poison)}" in output
+    assert bodies(sqs, dlq_url) == []
+    returned = {json.loads(body)["order_id"] for body in bodies(sqs, source_url)}
+    assert returned == poison

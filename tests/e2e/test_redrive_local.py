@@ -10,21 +10,19 @@ import pytest
 
 from sqs_kit.local import cli
 from sqs_kit.local.deploy import CdkApp, bootstrap, deploy
-from sqs_kit.local.redrive import queue_pair
 from sqs_kit.local.server import MotoServer, aws_client
+
+from .conftest import CDK_CLI, REPO_ROOT
+from .queues import bodies, queue_urls
 
 pytestmark = pytest.mark.e2e
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-CDK_CLI = REPO_ROOT / "node_modules" / ".bin" / "cdk"
-STACK_NAME = "sqs-kit-dev"
 MESSAGE_COUNT = 15
 
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[MotoServer]:
-    if not CDK_CLI.exists():
-        pytest.skip(f"CDK CLI not installed at {CDK_CLI}; run `make install`")
+    assert CDK_CLI.exists(), f"CDK CLI not installed at {CDK_CLI}; run `make install`"
     with tempfile.TemporaryDirectory(prefix="sqs-kit-e2e-redrive-") as work, MotoServer() as running:
         app = CdkApp(app_dir=REPO_ROOT, output_dir=Path(work) / "cdk.out", context={"env": "dev"})
         bootstrap(app, running.endpoint_url)
@@ -37,28 +35,6 @@ def disable_event_source_mappings(lambda_client: Any) -> None:
     """Stop moto from invoking the consumer on each send: without Docker it retries the invoke in a busy loop."""
     for mapping in lambda_client.list_event_source_mappings()["EventSourceMappings"]:
         lambda_client.update_event_source_mapping(UUID=mapping["UUID"], Enabled=False)
-
-
-def queue_urls(server: MotoServer) -> tuple[str, str]:
-    """Return the deployed orders queue URL from its SSM parameter, and its DLQ URL from the RedrivePolicy."""
-    # moto 5.2.5 returns no Outputs for a stack deployed through a change set, so the parameter is the way in.
-    ssm = aws_client("ssm", server.endpoint_url)
-    source_url = ssm.get_parameter(Name=f"/{STACK_NAME}/queues/orders/url")["Parameter"]["Value"]
-    pair = queue_pair(aws_client("sqs", server.endpoint_url), source_url=source_url, dlq_url=None)
-    return pair.source_url, pair.dlq_url
-
-
-def bodies(sqs: Any, url: str) -> list[str]:
-    found: list[str] = []
-    for _ in range(50):
-        # Short polling: the source queue's 20-second receive wait would otherwise end every call.
-        batch = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", [])
-        if not batch:
-            break
-        found.extend(message["Body"] for message in batch)
-        for message in batch:
-            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
-    return found
 
 
 def test_redrive_cli_returns_dead_letters(server: MotoServer, capsys: pytest.CaptureFixture[str]) -> None:
