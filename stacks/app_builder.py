@@ -1,5 +1,6 @@
 """Pick a config file from CDK context and build the app's stack from it."""
 
+import re
 from pathlib import Path
 
 from aws_cdk import App, Validations
@@ -27,7 +28,8 @@ def build_app(app: App) -> MessagingStack:
     """Validate the chosen config and add its messaging stack to ``app``; raise ``SettingsError`` if invalid."""
     env, path = config_path(app)
     settings = load_settings(path)
-    stack_name = settings.stack_name or f"sqs-kit-{env}"
+    # A file name may hold characters a stack name cannot, such as "_" in "team_a.yaml".
+    stack_name = settings.stack_name or "sqs-kit-" + re.sub(r"[^A-Za-z0-9-]+", "-", env)
     stack = MessagingStack(
         app,
         stack_name,

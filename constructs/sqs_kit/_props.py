@@ -9,14 +9,17 @@ from .errors import SettingsError
 from .rules import Checker
 
 
-def seconds_of(duration: Duration | None) -> int | None:
-    """Return a duration in whole seconds, or None when omitted or an unresolved token."""
+def seconds_of(duration: Duration | None) -> float | None:
+    """Return a duration in seconds, or None when omitted or an unresolved token.
+
+    Fractional seconds are returned as they are, so that the rules can reject them with a message.
+    """
     if duration is None:
         return None
-    seconds = duration.to_seconds()
+    seconds = duration.to_seconds(integral=False)
     if Token.is_unresolved(seconds):
         return None
-    return int(seconds)
+    return int(seconds) if float(seconds).is_integer() else float(seconds)
 
 
 def given_or(value: int | None, default: int) -> int:

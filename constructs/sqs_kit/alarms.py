@@ -16,13 +16,19 @@ from ._props import prop_checker, report, seconds_of
 from .consumer import ConsumerFunction
 from .imported import ImportedQueue
 from .queue import KitQueue
+from .rules import check_oldest_message_age
 
 # The oldest message may wait this share of the retention period before the alarm fires, which
 # leaves the other half to fix the consumer and drain the queue before messages expire.
 OLDEST_MESSAGE_AGE_SHARE = 0.5
 QUEUE_ALARM_PERIOD = Duration.minutes(1)
 FUNCTION_ALARM_PERIOD = Duration.minutes(5)
-PROP_NAMES = {"oldest_message_age": "oldest_message_age"}
+PROP_NAMES = {"alarms.oldest_message_age": "oldest_message_age"}
+
+
+def default_oldest_message_age(retention_seconds: int) -> int:
+    """Return the default alarm threshold for a queue's retention: half of it, at least a minute."""
+    return max(limits.MINUTE_SECONDS, int(retention_seconds * OLDEST_MESSAGE_AGE_SHARE))
 
 
 class AlarmTopic(Construct):
@@ -95,15 +101,17 @@ class QueueAlarms(Construct):
         :param retention_period: the queue's retention, from which the age threshold is derived.
             Default: 4 days, the SQS default.
         :param oldest_message_age: age of the oldest message that fires the alarm, 1 minute up to
-            the retention period. Default: half the retention period.
+            the retention period (up to 14 days when the retention is not given). Default: half the
+            retention period.
         """
         super().__init__(scope, id)
-        retention = seconds_of(retention_period) or limits.DEFAULT_RETENTION_SECONDS
+        given_retention = seconds_of(retention_period)
+        retention = int(given_retention or limits.DEFAULT_RETENTION_SECONDS)
         threshold = seconds_of(oldest_message_age)
         if threshold is None:
-            threshold = max(limits.MINUTE_SECONDS, int(retention * OLDEST_MESSAGE_AGE_SHARE))
+            threshold = default_oldest_message_age(retention)
         checker = prop_checker(PROP_NAMES)
-        checker.within("oldest_message_age", threshold, limits.Limit(limits.MINUTE_SECONDS, retention, "s"))
+        check_oldest_message_age(threshold, int(given_retention) if given_retention else None, checker)
         report(self, checker, "sqs-kit:alarms")
 
         action = cloudwatch_actions.SnsAction(topic)

@@ -23,11 +23,16 @@ from .rules import (
     ConsumerValues,
     FunctionValues,
     QueueValues,
+    check_alarm_target,
     check_consumer,
     check_cross_account,
     check_function,
     check_imported_queue,
+    check_log_retention,
+    check_oldest_message_age,
     check_queue,
+    check_stack_name,
+    dead_letter_name,
 )
 
 DURATION_PATTERN = re.compile(r"(\d+)(s|m|h|d)")
@@ -48,7 +53,11 @@ def parse_duration(value: object) -> int:
         raise ValueError("a duration is a whole number with a unit: s, m, h or d (for example 30s or 4d)")
     match = DURATION_PATTERN.fullmatch(str(value).strip())
     if match is None:
-        raise ValueError("a duration needs a unit: s, m, h or d (for example 30s or 4d)")
+        raise ValueError(
+            "a duration is a whole number of 0 or more with a unit: s, m, h or d (for example 30s or 4d)"
+            if str(value).strip()[:1] == "-"
+            else "a duration needs a unit: s, m, h or d (for example 30s or 4d)"
+        )
     return int(match.group(1)) * DURATION_UNITS[match.group(2)]
 
 
@@ -106,7 +115,7 @@ class QueueAlarmSettings(_Settings):
 
 
 class AlarmSettings(_Settings):
-    """Where alarms notify."""
+    """The alarm notification target: an existing topic, or an email subscription to the created one."""
 
     topic_arn: str | None = Field(None, description="An existing SNS topic. Default: a topic the stack creates.")
     email: str | None = Field(None, description="An address to subscribe to the created topic.")
@@ -182,6 +191,21 @@ _SECTION_MODELS: Mapping[str, type[BaseModel]] = {
 }
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A safe YAML loader that rejects a key given twice in one mapping instead of keeping the last."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"found the key {key!r} twice in one mapping", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
 def load_settings(path: str | Path) -> AppSettings:
     """Read and validate a config file; raise ``SettingsError`` with every problem in it."""
     source = str(path)
@@ -192,10 +216,19 @@ def load_settings(path: str | Path) -> AppSettings:
             source, [Problem("file", source, f"cannot be read ({error.strerror})", "Check the path.")]
         ) from error
     try:
-        document = yaml.safe_load(text)
+        # A SafeLoader subclass: it builds only plain data, like yaml.safe_load.
+        document = yaml.load(text, Loader=_UniqueKeyLoader)
     except yaml.YAMLError as error:
         raise SettingsError(
-            source, [Problem("file", source, f"is not valid YAML: {error}", "Fix the syntax.")]
+            source,
+            [
+                Problem(
+                    "file",
+                    source,
+                    f"is not valid YAML: {str(error).replace('<unicode string>', source)}",
+                    "Fix the syntax.",
+                )
+            ],
         ) from error
     return validate_settings(document, source=source)
 
@@ -212,11 +245,20 @@ def validate_settings(document: object, *, source: str) -> AppSettings:
     top_level["queues"] = {}
     settings = _parse(AppSettings, top_level, (), problems)
     default_days = settings.log_retention_days if settings is not None else limits.DEFAULT_LOG_RETENTION_DAYS
+    if settings is not None:
+        _check_top_level(settings, document, problems)
 
     raw_queues = document.get("queues")
     queues: dict[str, QueueSettings] = {}
-    if raw_queues is None and not document.get("imported_queues"):
-        problems.append(Problem("queues", "missing", "at least one queue is required", "Add a 'queues:' mapping."))
+    if not raw_queues and not document.get("imported_queues"):
+        problems.append(
+            Problem(
+                "queues",
+                _show(raw_queues) if raw_queues is not None else "missing",
+                "at least one queue is required",
+                "Add a queue under 'queues:'.",
+            )
+        )
     for key, raw_queue in _section_items(raw_queues, "queues", problems):
         queue = _parse_queue(key, raw_queue, default_days, problems)
         if queue is not None:
@@ -236,6 +278,16 @@ def validate_settings(document: object, *, source: str) -> AppSettings:
     return settings.model_copy(update={"queues": queues, "imported_queues": imported})
 
 
+def _check_top_level(settings: AppSettings, document: Mapping[str, Any], problems: list[Problem]) -> None:
+    checker = Checker(
+        label=lambda setting: setting, show=lambda setting, value: _show(_lookup(document, setting, value))
+    )
+    check_stack_name(settings.stack_name, checker)
+    check_log_retention("log_retention_days", settings.log_retention_days, checker)
+    check_alarm_target(settings.alarms.topic_arn, settings.alarms.email, checker)
+    problems.extend(checker.problems)
+
+
 def _section_items(raw: object, section: str, problems: list[Problem]) -> list[tuple[str, object]]:
     if raw is None:
         return []
@@ -246,20 +298,26 @@ def _section_items(raw: object, section: str, problems: list[Problem]) -> list[t
 
 
 def _check_unique_names(queues: Mapping[str, QueueSettings], problems: list[Problem]) -> None:
+    """Report a name given twice, counting each queue's dead-letter queue name, which adds ``-dlq``."""
     owners: dict[str, str] = {}
     for key, queue in queues.items():
         if queue.name is None:
             continue
-        if queue.name in owners:
-            problems.append(
-                Problem(
-                    f"queues.{key}.name",
-                    repr(queue.name),
-                    f"is also the name of queues.{owners[queue.name]}",
-                    "Give each queue its own name.",
+        names = {queue.name: f"queues.{key}", dead_letter_name(queue.name, queue.fifo): f"the DLQ of queues.{key}"}
+        for name, owner in names.items():
+            if name in owners:
+                # One report per queue: a clash of its name usually implies one of its DLQ name too.
+                problems.append(
+                    Problem(
+                        f"queues.{key}.name",
+                        repr(queue.name),
+                        f"gives the name {name!r} to {owner}, which is also the name of {owners[name]}",
+                        "Give each queue its own name; a dead-letter queue is named after its source plus '-dlq'.",
+                    )
                 )
-            )
-        owners.setdefault(queue.name, key)
+                break
+        for name, owner in names.items():
+            owners.setdefault(name, owner)
 
 
 def _parse_imported_queue(
@@ -293,6 +351,7 @@ def _parse_imported_queue(
     if queue.arn is not None:
         fifo = check_imported_queue(queue.arn, queue.fifo, queue.kms_key_arn, queue.visibility_timeout, checker)
     queue_rules = QueueValues(fifo=bool(fifo), visibility_timeout=queue.visibility_timeout)
+    check_oldest_message_age(queue.alarms.oldest_message_age, None, checker)
     if queue.producer is not None:
         check_function("producer", _function_values(queue.producer, default_days), checker)
     if queue.consumer is not None:
@@ -332,6 +391,8 @@ def _parse_queue(key: str, raw: object, default_days: int, problems: list[Proble
     )
     values = _blank(queue_values(queue), failed, "")
     check_queue(values, checker)
+    retention = None if values.retention is None else int(values.retention)
+    check_oldest_message_age(queue.alarms.oldest_message_age, retention, checker)
     if queue.cross_account_producers is not None and "cross_account_producers" not in failed:
         cross_account = queue.cross_account_producers
         check_cross_account(cross_account.principals, cross_account.organization_id, checker)
@@ -402,7 +463,8 @@ def _function_values(function: ProducerSettings, default_days: int) -> FunctionV
     return FunctionValues(
         timeout=function.timeout,
         memory_mb=function.memory_mb,
-        log_retention_days=default_days if function.log_retention_days is None else function.log_retention_days,
+        # An inherited value is checked once, at the top-level key the file sets it with.
+        log_retention_days=function.log_retention_days,
     )
 
 
@@ -410,7 +472,7 @@ def consumer_values(consumer: ConsumerSettings, default_days: int) -> ConsumerVa
     return ConsumerValues(
         timeout=consumer.timeout,
         memory_mb=consumer.memory_mb,
-        log_retention_days=default_days if consumer.log_retention_days is None else consumer.log_retention_days,
+        log_retention_days=consumer.log_retention_days,
         batch_size=consumer.batch_size,
         batching_window=consumer.batching_window,
         max_concurrency=consumer.max_concurrency,

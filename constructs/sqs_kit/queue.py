@@ -18,7 +18,7 @@ from .actions import (
     REDRIVE_SOURCE_ACTIONS,
     SEND_ACTIONS,
 )
-from .rules import DEAD_LETTER_SUFFIX, Checker, QueueValues, check_cross_account, check_queue
+from .rules import DEAD_LETTER_SUFFIX, Checker, QueueValues, check_cross_account, check_queue, dead_letter_name
 
 # Construct prop names for the canonical setting keys of ``rules``.
 PROP_NAMES = {
@@ -335,7 +335,7 @@ class KitQueue(QueueGrants, Construct):
     def _dead_letter_queue(
         self, source_name: str, fifo: bool, encryption: sqs.QueueEncryption, retention: Duration
     ) -> sqs.Queue:
-        name = _dead_letter_name(source_name, fifo)
+        name = dead_letter_name(source_name, fifo)
         # The ARN is built from the source queue's name: referencing the source
         # queue itself would make the two queues depend on each other.
         source_arn = Stack.of(self).format_arn(service="sqs", resource=source_name)
@@ -419,10 +419,3 @@ def _queue_name(scope: Construct, given: str | None, fifo: bool, *, reserve: int
     max_length = limits.QUEUE_NAME_MAX_LENGTH - len(suffix) - reserve
     base = Names.unique_resource_name(scope, max_length=max_length, separator="-", allowed_special_characters="-_")
     return base + suffix
-
-
-def _dead_letter_name(source_name: str, fifo: bool) -> str:
-    suffix = limits.FIFO_SUFFIX if fifo else ""
-    base = source_name.removesuffix(limits.FIFO_SUFFIX) if fifo else source_name
-    room = limits.QUEUE_NAME_MAX_LENGTH - len(suffix) - len(DEAD_LETTER_SUFFIX)
-    return base[:room] + DEAD_LETTER_SUFFIX + suffix

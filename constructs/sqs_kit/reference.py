@@ -34,8 +34,9 @@ EXTRA_RULES = {
     f"{limits.BATCH_SIZE_WITHOUT_WINDOW_MAX} needs a batching window of at least 1 s",
     "consumer.batching_window": "FIFO: 0 s only",
     "visibility_timeout": "not shorter than the consumer timeout",
-    "dead_letter.retention": "longer than `retention` for a standard queue",
+    "dead_letter.retention": "longer than `retention` for a standard queue (equal at the 14-day maximum: a warning)",
 }
+ALARM_AGE_RULE = "1 min to the queue's retention (14 d for an imported queue)"
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,7 @@ SECTIONS = (
     Section("queues.NAME.consumer, imported_queues.NAME.consumer", ConsumerSettings, "consumer."),
     Section("queues.NAME.alarms, imported_queues.NAME.alarms", QueueAlarmSettings, None),
     Section("queues.NAME.cross_account_producers", CrossAccountSettings, None),
-    Section("imported_queues.NAME", ImportedQueueSettings, None),
+    Section("imported_queues.NAME", ImportedQueueSettings, ""),
 )
 
 
@@ -65,7 +66,7 @@ def config_reference() -> str:
     lines = [
         "# Config reference",
         "",
-        "Generated from `constructs/sqs_kit/config.py` and the limits in `constructs/sqs_kit/rules.py` by",
+        "Generated from `constructs/sqs_kit/config.py` and the limits (`limits.py`, by key in `rules.py`) by",
         "`scripts/generate_config_docs.py`; do not edit by hand. Durations are a whole number with a unit:",
         "`s`, `m`, `h` or `d`. Editors can check config files against `docs/config.schema.json`.",
     ]
@@ -118,6 +119,8 @@ def _allowed(key: str | None, field: FieldInfo) -> str:
         parts.append(LOG_RETENTION)
     if key in EXTRA_RULES:
         parts.append(EXTRA_RULES[key])
+    if field.description and field.description.startswith("Alarm threshold"):
+        parts.append(ALARM_AGE_RULE)
     return "; ".join(parts) or "-"
 
 
@@ -135,7 +138,7 @@ def _kind(field: FieldInfo) -> str:
     annotation = field.annotation
     if typing.get_origin(annotation) is dict:
         return "mapping of names to sections"
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+    if any(isinstance(a, type) and issubclass(a, BaseModel) for a in (annotation, *typing.get_args(annotation))):
         return "section"
     if typing.get_origin(annotation) is list:
         return "list of strings"

@@ -23,6 +23,10 @@ HIGH_THROUGHPUT_SCOPE = "messageGroup"
 HIGH_THROUGHPUT_LIMIT = "perMessageGroupId"
 QUEUE_NAME_PATTERN = re.compile(r"[A-Za-z0-9_-]+")
 ACCOUNT_ID_PATTERN = re.compile(r"\d{12}")
+# CloudFormation's rule for stack names.
+STACK_NAME_PATTERN = re.compile(r"[A-Za-z][A-Za-z0-9-]{0,127}")
+TOPIC_ARN_PATTERN = re.compile(r"arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?")
+EMAIL_PATTERN = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 IAM_PRINCIPAL_ARN_PATTERN = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:(root|role/[\w+=,.@/-]+|user/[\w+=,.@/-]+)")
 ORGANIZATION_ID_PATTERN = re.compile(r"o-[a-z0-9]{10,32}")
 QUEUE_ARN_PATTERN = re.compile(r"arn:aws[a-z-]*:sqs:[a-z0-9-]+:\d{12}:([A-Za-z0-9_-]{1,80}(?:\.fifo)?)")
@@ -67,7 +71,13 @@ class Checker:
     def within(self, key: str, value: float | None, limit: Limit | None = None) -> bool:
         """Check that a value lies in its limit (by default ``SETTING_LIMITS[key]``); return False when reported."""
         limit = limit or SETTING_LIMITS[key]
-        if value is None or limit.contains(value):
+        if value is None:
+            return True
+        if not float(value).is_integer():
+            # CloudFormation takes whole seconds and whole numbers for every setting the kit checks.
+            self.fail(key, value, "must be a whole number", "Round it to a whole number of seconds or units.")
+            return False
+        if limit.contains(value):
             return True
         self.fail(key, value, f"allowed range is {limit.describe()}", "Set a value within that range.")
         return False
@@ -83,14 +93,14 @@ class QueueValues:
     # CloudFormation's values: "queue" or "messageGroup", and "perQueue" or "perMessageGroupId".
     deduplication_scope: str | None = None
     throughput_limit: str | None = None
-    retention: int | None = None
-    visibility_timeout: int | None = None
-    delivery_delay: int | None = None
-    receive_wait: int | None = None
+    retention: float | None = None
+    visibility_timeout: float | None = None
+    delivery_delay: float | None = None
+    receive_wait: float | None = None
     max_message_size_bytes: int | None = None
     dead_letter: bool = True
     max_receive_count: int | None = None
-    dead_letter_retention: int | None = None
+    dead_letter_retention: float | None = None
     # A dead-letter queue given by the user: whether it is FIFO, and a name to show in errors.
     given_dead_letter_fifo: bool | None = None
     given_dead_letter_name: str | None = None
@@ -100,7 +110,7 @@ class QueueValues:
 class FunctionValues:
     """A Lambda function's timeout in seconds, memory in MB and log retention in days."""
 
-    timeout: int | None = None
+    timeout: float | None = None
     memory_mb: int | None = None
     log_retention_days: int | None = None
 
@@ -110,7 +120,7 @@ class ConsumerValues(FunctionValues):
     """A consumer function and its SQS event source mapping."""
 
     batch_size: int | None = None
-    batching_window: int | None = None
+    batching_window: float | None = None
     max_concurrency: int | None = None
 
 
@@ -118,7 +128,7 @@ def check_queue(values: QueueValues, checker: Checker) -> None:
     """Check one queue's ranges and the dead-letter queue's retention against the source's."""
     _check_name(values, checker)
     _check_fifo_settings(values, checker)
-    checker.within("retention", values.retention)
+    retention_ok = checker.within("retention", values.retention)
     checker.within("visibility_timeout", values.visibility_timeout)
     checker.within("delivery_delay", values.delivery_delay)
     checker.within("receive_wait", values.receive_wait)
@@ -128,7 +138,7 @@ def check_queue(values: QueueValues, checker: Checker) -> None:
     _check_dead_letter_type(values, checker)
     checker.within("dead_letter.max_receive_count", values.max_receive_count)
     dead_letter_ok = checker.within("dead_letter.retention", values.dead_letter_retention)
-    _check_dead_letter_retention(values, checker, dead_letter_ok)
+    _check_dead_letter_retention(values, checker, dead_letter_ok and retention_ok)
 
 
 def _check_fifo_settings(values: QueueValues, checker: Checker) -> None:
@@ -175,6 +185,14 @@ def _check_dead_letter_type(values: QueueValues, checker: Checker) -> None:
     )
 
 
+def dead_letter_name(source_name: str, fifo: bool) -> str:
+    """Return the name the kit gives a queue's dead-letter queue: the source's name plus ``-dlq``."""
+    suffix = limits.FIFO_SUFFIX if fifo else ""
+    base = source_name.removesuffix(limits.FIFO_SUFFIX) if fifo else source_name
+    room = limits.QUEUE_NAME_MAX_LENGTH - len(suffix) - len(DEAD_LETTER_SUFFIX)
+    return base[:room] + DEAD_LETTER_SUFFIX + suffix
+
+
 def _check_name(values: QueueValues, checker: Checker) -> None:
     name = values.name
     if name is None or Token.is_unresolved(name):
@@ -205,12 +223,12 @@ def _check_name(values: QueueValues, checker: Checker) -> None:
         )
 
 
-def _check_dead_letter_retention(values: QueueValues, checker: Checker, dead_letter_ok: bool) -> None:
+def _check_dead_letter_retention(values: QueueValues, checker: Checker, both_valid: bool) -> None:
     # A standard queue's DLQ keeps each message's original enqueue time, so a
     # DLQ retention not longer than the source's deletes failed messages soon
     # after they arrive. FIFO queues reset the time on the move.
     source, dead_letter = values.retention, values.dead_letter_retention
-    if values.fifo or source is None or dead_letter is None or not dead_letter_ok or dead_letter > source:
+    if values.fifo or source is None or dead_letter is None or not both_valid or dead_letter > source:
         return
     if source == dead_letter == limits.RETENTION.maximum:
         checker.warn(
@@ -233,20 +251,58 @@ def check_function(prefix: str, values: FunctionValues, checker: Checker) -> Non
     """Check a function's timeout, memory and log retention; ``prefix`` is ``producer`` or ``consumer``."""
     checker.within(f"{prefix}.timeout", values.timeout)
     checker.within(f"{prefix}.memory_mb", values.memory_mb)
-    days = values.log_retention_days
+    check_log_retention(f"{prefix}.log_retention_days", values.log_retention_days, checker)
+
+
+def check_log_retention(key: str, days: int | None, checker: Checker) -> None:
+    """Check a log retention against the periods CloudWatch Logs accepts."""
     if days is not None and days not in limits.LOG_RETENTION_DAYS:
         allowed = ", ".join(str(d) for d in limits.LOG_RETENTION_DAYS)
         checker.fail(
-            f"{prefix}.log_retention_days",
-            days,
-            f"CloudWatch Logs accepts only these retention periods in days: {allowed}",
-            "Pick one of them.",
+            key, days, f"CloudWatch Logs accepts only these retention periods in days: {allowed}", "Pick one of them."
         )
 
 
-def derived_visibility_timeout(function_timeout: int, batching_window: int) -> int:
+def check_stack_name(name: str | None, checker: Checker) -> None:
+    """Check a CloudFormation stack name: a letter, then letters, digits and hyphens, 128 characters at most."""
+    if name is not None and not Token.is_unresolved(name) and not STACK_NAME_PATTERN.fullmatch(name):
+        checker.fail(
+            "stack_name",
+            name,
+            "a stack name starts with a letter and contains only letters, digits and hyphens, 128 at most",
+            "Rename it.",
+        )
+
+
+def check_alarm_target(topic_arn: str | None, email: str | None, checker: Checker) -> None:
+    """Check where alarms notify: an SNS topic ARN, or an email address for the topic the stack creates."""
+    if topic_arn is not None and not TOPIC_ARN_PATTERN.fullmatch(topic_arn):
+        checker.fail(
+            "alarms.topic_arn",
+            topic_arn,
+            "is not an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME)",
+            "Give the topic's full ARN.",
+        )
+    if email is not None and not EMAIL_PATTERN.fullmatch(email):
+        checker.fail("alarms.email", email, "is not an email address", "Give an address such as ops@example.com.")
+    if topic_arn is not None and email is not None:
+        checker.fail(
+            "alarms.email",
+            email,
+            "subscribes to the topic the stack creates, but alarms.topic_arn names an existing topic",
+            "Subscribe the address to that topic where it is managed, or remove topic_arn.",
+        )
+
+
+def check_oldest_message_age(age: float | None, retention: int | None, checker: Checker) -> None:
+    """Check an oldest-message alarm threshold: from one minute up to the queue's retention."""
+    upper = retention if retention is not None else limits.RETENTION.maximum
+    checker.within("alarms.oldest_message_age", age, Limit(limits.MINUTE_SECONDS, upper, "s"))
+
+
+def derived_visibility_timeout(function_timeout: float, batching_window: float) -> int:
     """Return the visibility timeout Lambda's guide recommends: six times the function timeout plus the window."""
-    return limits.VISIBILITY_TIMEOUT_FACTOR * function_timeout + batching_window
+    return int(limits.VISIBILITY_TIMEOUT_FACTOR * function_timeout + batching_window)
 
 
 def check_consumer(values: ConsumerValues, queue: QueueValues, checker: Checker) -> None:
@@ -293,8 +349,8 @@ def _check_visibility_against_consumer(values: ConsumerValues, queue: QueueValue
             visibility,
             f"the queue's visibility timeout ({format_quantity(visibility, 's')}) is shorter than the consumer "
             f"function timeout ({format_quantity(timeout, 's')}), and Lambda rejects such an event source mapping",
-            f"Set it to at least {format_quantity(recommended, 's')} (six times the function timeout plus the "
-            "batching window), or omit it to have it derived.",
+            f"Set it to {format_quantity(timeout, 's')} or more; six times the function timeout plus the batching "
+            f"window, {format_quantity(recommended, 's')}, is recommended. Or omit it to have that derived.",
         )
     elif visibility < recommended:
         checker.warn(
@@ -307,7 +363,7 @@ def _check_visibility_against_consumer(values: ConsumerValues, queue: QueueValue
 
 
 def check_imported_queue(
-    queue_arn: str, fifo: bool | None, key_arn: str | None, visibility_timeout: int | None, checker: Checker
+    queue_arn: str, fifo: bool | None, key_arn: str | None, visibility_timeout: float | None, checker: Checker
 ) -> bool:
     """Check an imported queue's ARN, FIFO flag, key ARN and known visibility timeout; return whether it is FIFO."""
     checker.within("visibility_timeout", visibility_timeout)

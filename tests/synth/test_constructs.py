@@ -10,7 +10,7 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk.assertions import Annotations, Match, Template
 
 from sqs_kit import ConsumerFunction, KitQueue, ProducerFunction, SettingsError
-from tests.synth.helpers import minimal_handler_dir, resources_of_type
+from tests.synth.helpers import minimal_handler_dir, resources_of_type, synth_config
 
 QUEUE_NAME = re.compile(r"[A-Za-z0-9_-]{1,75}\.fifo")
 
@@ -242,3 +242,15 @@ def test_producer_only_sends(handler_dir: Path) -> None:
     )
     text = str(template.to_json())
     assert "sqs:ReceiveMessage" not in text
+
+
+def test_fractional_seconds_rejected(handler_dir: Path) -> None:
+    message = consumer_error(handler_dir, timeout=Duration.millis(1500))
+    assert "timeout: 1.5 s is invalid: must be a whole number" in message
+
+
+def test_config_file_name_with_underscore(tmp_path: Path) -> None:
+    config = tmp_path / "team_a.yaml"
+    config.write_text("removal_policy: destroy\nqueues:\n  orders: {}\n")
+    _, stack = synth_config(config)
+    assert stack.stack_name == "sqs-kit-team-a"

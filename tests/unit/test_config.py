@@ -273,9 +273,72 @@ def test_duplicate_physical_names() -> None:
     document = with_setting("name", "orders")
     document["queues"]["copy"] = {"name": "orders"}
     problems = problems_of(document)
-    assert problems == [
-        "queues.copy.name: 'orders' is invalid: is also the name of queues.orders. Give each queue its own name."
+    assert len(problems) == 1
+    assert problems[0].startswith(
+        "queues.copy.name: 'orders' is invalid: gives the name 'orders' to queues.copy, which is also the name of "
+        "queues.orders."
+    )
+
+
+def test_name_clashes_with_generated_dlq() -> None:
+    document = with_setting("name", "foo-dlq")
+    document["queues"]["foo"] = {"name": "foo"}
+    problems = problems_of(document)
+    assert len(problems) == 1
+    assert "gives the name 'foo-dlq' to the DLQ of queues.foo, which is also the name of queues.orders" in problems[0]
+
+
+def test_duplicate_yaml_key_rejected(tmp_path: Path) -> None:
+    path = tmp_path / "twice.yaml"
+    path.write_text("removal_policy: destroy\nqueues:\n  orders: {}\n  orders: {retention: 1d}\n")
+    with pytest.raises(SettingsError, match="found the key 'orders' twice in one mapping") as raised:
+        load_settings(path)
+    assert str(path) in str(raised.value.problems[0])
+
+
+def test_empty_queues_rejected() -> None:
+    document = {"removal_policy": "destroy", "queues": {}}
+    assert problems_of(document) == [
+        "queues: {} is invalid: at least one queue is required. Add a queue under 'queues:'."
     ]
+
+
+@pytest.mark.parametrize("name", ["bad stack!", "1starts-with-digit", "under_score", "x" * 129], ids=str)
+def test_invalid_stack_name(name: str) -> None:
+    document = {**copy.deepcopy(BASE), "stack_name": name}
+    problems = problems_of(document)
+    assert len(problems) == 1
+    assert problems[0].startswith(f"stack_name: {name!r} is invalid: a stack name starts with a letter")
+
+
+@pytest.mark.parametrize(
+    ("alarms", "setting"),
+    [
+        ({"topic_arn": "nope"}, "alarms.topic_arn"),
+        ({"email": "not-an-email"}, "alarms.email"),
+        ({"topic_arn": "arn:aws:sns:us-east-1:123456789012:pager", "email": "ops@example.com"}, "alarms.email"),
+    ],
+    ids=["topic-arn", "email", "both"],
+)
+def test_invalid_alarm_target(alarms: dict[str, str], setting: str) -> None:
+    problems = problems_of({**copy.deepcopy(BASE), "alarms": alarms})
+    assert len(problems) == 1
+    assert problems[0].startswith(f"{setting}: ")
+
+
+def test_oldest_age_beyond_retention() -> None:
+    document = with_setting("retention", "1h", with_setting("alarms", {"oldest_message_age": "2h"}))
+    problems = problems_of(document)
+    assert problems == [
+        "queues.orders.alarms.oldest_message_age: '2h' is invalid: allowed range is 1 min (60 s) to 1 h (3,600 s). "
+        "Set a value within that range."
+    ]
+
+
+def test_top_level_log_retention_once() -> None:
+    problems = problems_of({**copy.deepcopy(BASE), "log_retention_days": 8})
+    assert len(problems) == 1
+    assert problems[0].startswith("log_retention_days: 8 is invalid: CloudWatch Logs accepts only")
 
 
 def test_cross_account_wildcard_rejected() -> None:

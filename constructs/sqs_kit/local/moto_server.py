@@ -52,9 +52,9 @@ def apply_fifo_correction() -> None:
             return original_receive(self, queue_name, *args, **kwargs)
 
     def messages(self: Any) -> list[Any]:
-        # One look at each message's clock: a message that turned visible after its release but before the
-        # list was built would still be pending, and moto would then recompute the groups in flight halfway
-        # through a pass, after it had already skipped an earlier message of the same group.
+        # Each message's clock is read once. A message that turned visible between its release and the list
+        # would still be pending. moto would then recompute the groups in flight halfway through a pass,
+        # after it had already skipped an earlier message of the same group.
         visible = []
         for message in list(self._messages):
             if message.visible and not message.delayed:
