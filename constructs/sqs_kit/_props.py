@@ -1,6 +1,8 @@
 """Helpers that turn construct props into the values the rules check."""
 
+import os
 from collections.abc import Mapping
+from pathlib import Path
 
 from aws_cdk import Annotations, Duration, Token
 from constructs import Construct
@@ -49,6 +51,27 @@ def prop_checker(prop_names: Mapping[str, str]) -> Checker:
         return f"{value}{unit}"
 
     return Checker(label=label, show=show)
+
+
+def check_handler(code_path: str | os.PathLike[str], handler: str, checker: Checker) -> None:
+    """Check that ``handler`` names a function in a module file under ``code_path``, as Lambda will look it up."""
+    module, _, function = handler.rpartition(".")
+    folder = Path(code_path)
+    candidates = [folder / f"{module.replace('.', '/')}.py", folder / module.replace(".", "/") / "__init__.py"]
+    if not module or not function:
+        checker.fail(
+            "handler",
+            handler,
+            "must be MODULE.FUNCTION",
+            "For a file handler.py with def handler, use handler.handler.",
+        )
+    elif folder.is_dir() and not any(candidate.is_file() for candidate in candidates):
+        checker.fail(
+            "handler",
+            handler,
+            f"names module {module!r}, but {candidates[0]} does not exist",
+            "Point code_path at the folder that holds the module, or correct the handler.",
+        )
 
 
 def report(scope: Construct, checker: Checker, warning_id: str) -> None:

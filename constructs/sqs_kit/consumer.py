@@ -7,7 +7,7 @@ from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from . import compliance, limits
-from ._props import given_or, number_of, prop_checker, report, seconds_of
+from ._props import check_handler, given_or, number_of, prop_checker, report, seconds_of
 from .function import build_function
 from .imported import ImportedQueue
 from .queue import KitQueue
@@ -94,6 +94,7 @@ class ConsumerFunction(Construct):
         names = {**PROP_NAMES, "visibility_timeout": f"visibility_timeout of {queue.node.path}"}
         checker = prop_checker(names)
         check_consumer(values, queue_values, checker)
+        check_handler(code_path, handler, checker)
         if isinstance(queue, ImportedQueue) and not queue.visibility_timeout_known and values.timeout is not None:
             recommended = derived_visibility_timeout(values.timeout, values.batching_window or 0)
             checker.warn(

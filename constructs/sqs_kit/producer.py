@@ -7,7 +7,7 @@ from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from . import compliance, limits
-from ._props import given_or, number_of, prop_checker, report, seconds_of
+from ._props import check_handler, given_or, number_of, prop_checker, report, seconds_of
 from .function import build_function
 from .imported import ImportedQueue
 from .queue import KitQueue
@@ -64,6 +64,7 @@ class ProducerFunction(Construct):
             timeout=seconds_of(timeout), memory_mb=number_of(memory_size), log_retention_days=log_retention_days
         )
         check_function("producer", values, checker)
+        check_handler(code_path, handler, checker)
         report(self, checker, "sqs-kit:producer")
 
         self.queue = queue

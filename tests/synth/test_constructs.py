@@ -254,3 +254,15 @@ def test_config_file_name_with_underscore(tmp_path: Path) -> None:
     config.write_text("removal_policy: destroy\nqueues:\n  orders: {}\n")
     _, stack = synth_config(config)
     assert stack.stack_name == "sqs-kit-team-a"
+
+
+@pytest.mark.parametrize(
+    ("handler", "rule"),
+    [("nope.handler", "names module 'nope'"), ("handler", "must be MODULE.FUNCTION")],
+    ids=["missing-module", "no-function"],
+)
+def test_handler_must_exist(handler_dir: Path, handler: str, rule: str) -> None:
+    stack = new_stack()
+    queue = KitQueue(stack, "Orders", removal_policy=RemovalPolicy.DESTROY)
+    with pytest.raises(SettingsError, match=rule):
+        ProducerFunction(stack, "Producer", queue=queue, code_path=handler_dir, handler=handler)
