@@ -26,7 +26,7 @@ def ensure_bench_venv() -> None:
     if not BENCH_PYTHON.exists():
         # Same base interpreter as .venv, so both environments run one Python version.
         subprocess.run([str(PROJECT_PYTHON), "-m", "venv", str(BENCH_VENV)], check=True)
-    # --no-deps because the file pins every package; bench/requirements.txt says why.
+    # --no-deps because the file pins every package; bench/requirements.txt explains why.
     install = [str(BENCH_PYTHON), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-deps"]
     subprocess.run([*install, "--requirement", str(BENCH_REQUIREMENTS)], check=True)
     STAMP.write_text(digest)

@@ -1,4 +1,4 @@
-"""Deploy the dev config into a moto server with the real CDK CLI, then check what moto holds and the run's outcome.
+"""Deploy the dev config into a moto server with the real CDK CLI, then check what moto contains and the run's outcome.
 
 Expected values come from ``config/dev.yaml``; the deployed values come from moto.
 """

@@ -83,7 +83,7 @@ class DrillOptions:
 
 @dataclass
 class DrillRun:
-    """What one drill produced: the outcome for the report, the samples for the chart, per-group order."""
+    """The result of one drill: the outcome for the report, the samples for the chart, per-group order."""
 
     outcome: DrillOutcome
     samples: list[Sample]

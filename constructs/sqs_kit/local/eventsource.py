@@ -62,7 +62,7 @@ POLL_WAIT_SECONDS = 1
 TOP_UP_PAUSE_SECONDS = 0.02
 # Two cores run moto, the pollers and the workers; more workers than this only add contention.
 LOCAL_CONCURRENCY_LIMIT = 10
-# Lambda's default when the mapping sets no MaximumConcurrency is its account-level scaling; this stands in for it.
+# Pollers used when the mapping sets no MaximumConcurrency, in place of Lambda's account-level scaling.
 DEFAULT_CONCURRENCY = 5
 # A worker needs a few tens of milliseconds per batch of the kit's consumer; below this, timeouts become noise.
 MIN_TIMEOUT_SECONDS = 0.5
@@ -104,7 +104,7 @@ class TimeScale:
 
 @dataclass(frozen=True)
 class SourceSettings:
-    """How one event source mapping polls its queue, read from what was deployed."""
+    """The polling settings of one deployed event source mapping: function, mapping, queue and timers."""
 
     function: FunctionInfo
     mapping: MappingInfo

@@ -21,7 +21,7 @@ TRANSIENT_FAILED_RECEIVES = (1, 2)
 
 
 class Fault(enum.Enum):
-    """What a drill message does to the consumer."""
+    """The fault a drill message injects into the consumer."""
 
     NONE = "none"
     TRANSIENT = "transient"

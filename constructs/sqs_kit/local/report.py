@@ -18,7 +18,7 @@ logger = logging.getLogger(__name__)
 QUEUE_TYPE = "AWS::SQS::Queue"
 FUNCTION_TYPE = "AWS::Lambda::Function"
 QUEUE_POLICY_TYPE = "AWS::SQS::QueuePolicy"
-# Why moto's CloudFormation (5.2.5) leaves a template resource out; others get a generic reason.
+# Reasons moto's CloudFormation (5.2.5) leaves a template resource out; others get a generic reason.
 SKIP_REASONS = {
     QUEUE_POLICY_TYPE: "moto's CloudFormation skips queue policies",
     "AWS::CDK::Metadata": "CDK's usage metadata; it has no effect on the application",
@@ -99,7 +99,7 @@ class Gap:
 
 @dataclass
 class StackInventory:
-    """What one stack deployed into moto, read back from moto."""
+    """One stack deployed into moto, as read back from moto."""
 
     name: str
     status: str
@@ -316,7 +316,7 @@ def format_summary(summary: RunSummary) -> list[str]:
 
 @dataclass
 class DrillOutcome:
-    """What a drill sent and what became of each message id, for the drill report."""
+    """The ids a drill sent and the fate of each one, for the drill report."""
 
     sent_ids: set[str]
     processed: Mapping[str, int]

@@ -279,7 +279,7 @@ def message_id_pattern(run_id: str) -> re.Pattern[str]:
 
 
 def is_fifo_producer(function: FunctionInfo) -> bool:
-    """Return whether the producer sends to a FIFO queue, as its ``QUEUE_FIFO`` variable says."""
+    """Return whether the producer sends to a FIFO queue, from its ``QUEUE_FIFO`` variable."""
     return function.environment.get(FIFO_ENVIRONMENT_VARIABLE, "false").lower() == "true"
 
 

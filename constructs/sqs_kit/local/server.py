@@ -28,7 +28,8 @@ logger = logging.getLogger(__name__)
 LOCAL_ACCOUNT_ID = "123456789012"
 LOCAL_REGION = "us-east-1"
 BIND_HOST = "127.0.0.1"
-# Clients must say "localhost": moto's CloudFormation reads a template URL path-style only when it contains that word.
+# Clients must use the host name "localhost", because moto's CloudFormation reads a template URL
+# path-style only when the URL contains that name.
 CLIENT_HOST = "localhost"
 FAKE_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -157,7 +158,7 @@ class MotoServer:
                 time.sleep(0.1)
         self.stop()
         raise LocalServerError(
-            f"moto server did not answer on {self.endpoint_url} within {STARTUP_TIMEOUT_SECONDS:.0f} s:\n"
+            f"moto server did not respond on {self.endpoint_url} within {STARTUP_TIMEOUT_SECONDS:.0f} s:\n"
             f"{self.log_tail()}"
         )
 

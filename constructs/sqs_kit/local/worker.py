@@ -147,7 +147,7 @@ def _load_handler(handler_setting: str) -> Handler:
 
 
 def serve(code_dir: str, handler_setting: str) -> None:
-    """Import ``module.function`` from ``code_dir`` and answer one JSON request per stdin line."""
+    """Import ``module.function`` from ``code_dir`` and reply to one JSON request per stdin line."""
     # Replies get a private copy of stdout and fd 1 becomes stderr, so handler prints and logs cannot corrupt them.
     replies = os.fdopen(os.dup(1), "w", buffering=1)
     os.dup2(2, 1)
