@@ -1,6 +1,5 @@
 """One local deployment per test module: a moto server, the real CDK CLI deploy of ``config/dev.yaml``, one run."""
 
-import os
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -9,10 +8,11 @@ from typing import Any
 
 import pytest
 
+from sqs_kit.local.cli import run_deployment
 from sqs_kit.local.deploy import CdkApp
 from sqs_kit.local.report import StackInventory
-from sqs_kit.local.runner import RunSummary, run_messages
-from sqs_kit.local.server import MotoServer, aws_client, local_aws_environment
+from sqs_kit.local.runner import RunSummary
+from sqs_kit.local.server import MotoServer, aws_client
 from sqs_kit.local.standins import deploy_with_stand_ins
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -40,15 +40,7 @@ def local_deployment() -> Iterator[LocalDeployment]:
     with tempfile.TemporaryDirectory(prefix="sqs-kit-e2e-") as work, MotoServer() as server:
         work_dir = Path(work)
         app = CdkApp(app_dir=REPO_ROOT, output_dir=work_dir / "cdk.out", context={"env": "dev"})
-        inventories = deploy_with_stand_ins(server, app).inventories
-        summary = run_messages(
-            inventories,
-            sqs=aws_client("sqs", server.endpoint_url),
-            s3=aws_client("s3", server.endpoint_url),
-            lambda_client=aws_client("lambda", server.endpoint_url),
-            aws_environment=local_aws_environment(server.endpoint_url, os.environ),
-            message_count=MESSAGE_COUNT,
-            work_dir=work_dir,
-        )
-        (inventory,) = inventories
+        deployment = deploy_with_stand_ins(server, app)
+        summary = run_deployment(server, deployment, MESSAGE_COUNT, work_dir)
+        (inventory,) = deployment.inventories
         yield LocalDeployment(server=server, inventory=inventory, summary=summary, work_dir=work_dir)

@@ -1,12 +1,11 @@
 """Deploy config/mixed.yaml into moto: a FIFO queue, a standard queue and an imported queue's local stand-in.
 
 The imported queue ``shared-events`` is not created by the stack, so a stand-in
-is created before ``cdk deploy``; then messages go through all three queues,
+is created before ``cdk deploy``. Then messages go through all three queues,
 and a FIFO drill keeps each message group in order under failures.
 """
 
 import io
-import os
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -14,12 +13,13 @@ from pathlib import Path
 
 import pytest
 
+from sqs_kit.local.cli import run_deployment
 from sqs_kit.local.deploy import CdkApp
 from sqs_kit.local.drill import DrillOptions, run_drill
 from sqs_kit.local.eventsource import TimeScale
 from sqs_kit.local.faults import FaultMix
-from sqs_kit.local.runner import RunSummary, run_messages
-from sqs_kit.local.server import MotoServer, aws_client, local_aws_environment
+from sqs_kit.local.runner import RunSummary
+from sqs_kit.local.server import MotoServer
 from sqs_kit.local.standins import LocalDeployment, deploy_with_stand_ins
 
 from .conftest import CDK_CLI, REPO_ROOT
@@ -45,16 +45,7 @@ def mixed() -> Iterator[Mixed]:
         work_dir = Path(work)
         app = CdkApp(app_dir=REPO_ROOT, output_dir=work_dir / "cdk.out", context={"env": "mixed"})
         deployment = deploy_with_stand_ins(server, app)
-        summary = run_messages(
-            deployment.inventories,
-            sqs=aws_client("sqs", server.endpoint_url),
-            s3=aws_client("s3", server.endpoint_url),
-            lambda_client=aws_client("lambda", server.endpoint_url),
-            aws_environment=local_aws_environment(server.endpoint_url, os.environ),
-            message_count=MESSAGE_COUNT,
-            work_dir=work_dir,
-            stand_ins=deployment.stand_ins,
-        )
+        summary = run_deployment(server, deployment, MESSAGE_COUNT, work_dir)
         yield Mixed(server, deployment, summary, work_dir)
 
 

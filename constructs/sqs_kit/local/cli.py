@@ -17,7 +17,7 @@ from .redrive import register_redrive
 from .report import print_report
 from .runner import RunnerError, RunSummary, run_messages
 from .server import LocalServerError, MotoServer, aws_client, local_aws_environment
-from .standins import deploy_with_stand_ins
+from .standins import LocalDeployment, deploy_with_stand_ins
 from .state import published_state
 
 logger = logging.getLogger(__name__)
@@ -75,21 +75,23 @@ def parse_context(pairs: Sequence[str]) -> dict[str, str]:
 def run_local_flow(server: MotoServer, app: CdkApp, message_count: int, work_dir: Path) -> RunSummary | None:
     """Deploy, run the messages and print the report. Return the run summary, or None when no message was sent."""
     deployment = deploy_with_stand_ins(server, app)
-    inventories = deployment.inventories
-    summary = None
-    if message_count > 0:
-        summary = run_messages(
-            inventories,
-            stand_ins=deployment.stand_ins,
-            sqs=aws_client("sqs", server.endpoint_url),
-            s3=aws_client("s3", server.endpoint_url),
-            lambda_client=aws_client("lambda", server.endpoint_url),
-            aws_environment=local_aws_environment(server.endpoint_url, os.environ),
-            message_count=message_count,
-            work_dir=work_dir,
-        )
-    print_report(inventories, summary, sys.stdout)
+    summary = run_deployment(server, deployment, message_count, work_dir) if message_count > 0 else None
+    print_report(deployment.inventories, summary, sys.stdout)
     return summary
+
+
+def run_deployment(server: MotoServer, deployment: LocalDeployment, message_count: int, work_dir: Path) -> RunSummary:
+    """Send ``message_count`` messages through each deployed producer and drain every consumer's queue."""
+    return run_messages(
+        deployment.inventories,
+        stand_ins=deployment.stand_ins,
+        sqs=aws_client("sqs", server.endpoint_url),
+        s3=aws_client("s3", server.endpoint_url),
+        lambda_client=aws_client("lambda", server.endpoint_url),
+        aws_environment=local_aws_environment(server.endpoint_url, os.environ),
+        message_count=message_count,
+        work_dir=work_dir,
+    )
 
 
 def wait_for_interrupt(server: MotoServer) -> None:

@@ -18,7 +18,7 @@ import json
 import logging
 import os
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -94,7 +94,8 @@ def create_stand_ins(sqs: Any, arns: list[str]) -> list[QueueInfo]:
     """Create an empty queue for each ARN in the local account and region; skip ARNs of another account or region.
 
     A queue of another account or region cannot be created here under the same
-    ARN, so its consumers and producers would not find it; that is logged.
+    ARN, so its consumers and producers would not find it. Each such ARN is
+    logged as a warning.
     """
     stand_ins = []
     for arn in arns:
@@ -132,10 +133,12 @@ def deploy_with_stand_ins(server: MotoServer, app: CdkApp) -> LocalDeployment:
     Raise ``CdkCommandError`` if a CLI command fails or a stack did not complete.
     """
     stand_ins = prepare_imported_queues(server, app)
+    # Bootstrap and deploy read the cloud assembly just written instead of running the app twice more.
+    synthesized = replace(app, app=str(app.output_dir))
     logger.info("Bootstrapping aws://%s/%s at %s", LOCAL_ACCOUNT_ID, LOCAL_REGION, server.endpoint_url)
-    bootstrap(app, server.endpoint_url)
+    bootstrap(synthesized, server.endpoint_url)
     logger.info("Deploying %s", app.app_dir)
-    names = deploy(app, server.endpoint_url)
+    names = deploy(synthesized, server.endpoint_url)
     clients = {
         "cloudformation": aws_client("cloudformation", server.endpoint_url),
         "sqs": aws_client("sqs", server.endpoint_url),
