@@ -42,6 +42,7 @@ def test_cli_synth_prod(prod_synth: tuple[subprocess.CompletedProcess[str], Path
 
 def test_cli_uses_supported_node(prod_synth: tuple[subprocess.CompletedProcess[str], Path]) -> None:
     result, _ = prod_synth
+    assert result.returncode == 0, result.stderr
     assert "end-of-life" not in result.stderr
 
 

@@ -88,7 +88,9 @@ def test_tls_deny_on_both_queues(template: Template) -> None:
 
 def test_removal_policy_destroy(template: Template) -> None:
     for resource_type in ("AWS::SQS::Queue", "AWS::Logs::LogGroup"):
-        for logical_id, resource in resources_of_type(template, resource_type).items():
+        resources = resources_of_type(template, resource_type)
+        assert len(resources) == 2, resource_type
+        for logical_id, resource in resources.items():
             assert resource["DeletionPolicy"] == "Delete", logical_id
             assert resource["UpdateReplacePolicy"] == "Delete", logical_id
 
@@ -183,7 +185,9 @@ def test_roles_have_no_managed_policies(template: Template) -> None:
 
 
 def test_no_wildcard_actions(template: Template) -> None:
-    for policy in resources_of_type(template, "AWS::IAM::Policy").values():
+    policies = resources_of_type(template, "AWS::IAM::Policy")
+    assert len(policies) == 2
+    for policy in policies.values():
         for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
             assert not any(action.endswith("*") for action in actions_of(statement)), statement
 

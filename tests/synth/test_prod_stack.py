@@ -27,7 +27,9 @@ def test_every_queue_retained(template: Template) -> None:
 
 def test_key_and_logs_retained(template: Template) -> None:
     for resource_type in ("AWS::KMS::Key", "AWS::Logs::LogGroup"):
-        for logical_id, resource in resources_of_type(template, resource_type).items():
+        resources = resources_of_type(template, resource_type)
+        assert len(resources) == 2, resource_type
+        for logical_id, resource in resources.items():
             assert resource.get("DeletionPolicy") == "Retain", logical_id
             assert resource.get("UpdateReplacePolicy") == "Retain", logical_id
 
