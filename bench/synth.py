@@ -2,7 +2,7 @@
 
 Each app runs as ``python app.py`` without the CDK CLI, so the CLI's own start-up
 (another Node.js process) is not measured. Every run gets a fresh empty
-``CDK_OUTDIR``, so the dev app bundles its Lambda code each time; the pip install
+``CDK_OUTDIR``, so the dev app bundles its Lambda code each time. The pip install
 behind that bundling is cached under ~/.cache/sqs-kit, and the untimed first
 round fills that cache.
 """

@@ -192,8 +192,8 @@ class MessagingStack(Stack):
     def _publish(self, key: str, construct_id: str, queue: KitQueue) -> None:
         """Expose a queue's URL and ARN as outputs and SSM parameters.
 
-        Outputs carry no export: other stacks read the SSM parameters, so
-        removing a reader never blocks a change to this stack.
+        Outputs carry no export, because other stacks are meant to read the SSM
+        parameters, and a reader of a parameter does not block changes to this stack.
         """
         CfnOutput(self, f"{construct_id}QueueUrl", value=queue.queue_url, description=f"URL of queue '{key}'")
         CfnOutput(self, f"{construct_id}QueueArn", value=queue.queue_arn, description=f"ARN of queue '{key}'")

@@ -122,7 +122,7 @@ def python_code(
         asset_hash_type=AssetHashType.SOURCE,
         exclude=list(IGNORED_NAMES),
         bundling=BundlingOptions(
-            # Never pulled: the local bundler always succeeds or raises.
+            # Not pulled: LocalPipBundling.try_bundle returns True or raises, so CDK never falls back to Docker.
             image=DockerImage.from_registry("sqs-kit-local-bundling-only"),
             # jsii passes the options struct positionally, unlike the generated keyword signature.
             local=local,  # type: ignore[arg-type]

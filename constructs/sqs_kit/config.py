@@ -334,9 +334,9 @@ def _parse_imported_queue(
     )
     prefix = f"imported_queues.{key}"
     if (queue.arn is None) == (queue.arn_parameter is None):
-        given = "missing" if queue.arn is None else "both arn and arn_parameter"
+        shown = "missing" if queue.arn is None else "both arn and arn_parameter"
         problems.append(
-            Problem(f"{prefix}.arn", given, "give either arn or arn_parameter, but not both", "Keep exactly one.")
+            Problem(f"{prefix}.arn", shown, "give either arn or arn_parameter, but not both", "Keep exactly one.")
         )
     elif queue.arn_parameter is not None and queue.fifo is None:
         problems.append(

@@ -3,7 +3,7 @@
 The validators, the construct docstrings and the tests all read these values,
 so a limit that AWS changes is changed here only. Batch sizes and the batching
 window follow the Lambda developer guide page "Lambda parameters for Amazon SQS
-event source mappings" and CDK's SqsEventSourceProps docs; the queue attribute
+event source mappings" and CDK's SqsEventSourceProps docs. The queue attribute
 ranges follow the SQS CreateQueue reference and message quotas.
 """
 

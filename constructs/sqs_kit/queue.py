@@ -140,8 +140,8 @@ class KitQueue(QueueGrants, Construct):
         :param dead_letter_retention_period: 60 s to 14 days, and longer than
             ``retention_period`` for a standard queue. Default: 14 days.
         :param cross_account_send_principals: account ids or IAM ARNs in other accounts that
-            may call ``sqs:SendMessage``, over TLS only; with a customer key they may also use
-            it through SQS. Wildcards are rejected. Default: none.
+            may call ``sqs:SendMessage``, over TLS only. With a customer key they may also use
+            the key, through SQS only. Wildcards are rejected. Default: none.
         :param cross_account_organization_id: also require those principals to belong to this
             AWS Organization (``aws:PrincipalOrgID``). Default: no organization condition.
         """
@@ -411,11 +411,11 @@ def _check_encryption(encryption: sqs.QueueEncryption, key: kms.IKey | None, che
         )
 
 
-def _queue_name(scope: Construct, given: str | None, fifo: bool, *, reserve: int) -> str:
+def _queue_name(scope: Construct, requested_name: str | None, fifo: bool, *, reserve: int) -> str:
     """Return the physical queue name, with room for the dead-letter suffix when generated."""
     suffix = limits.FIFO_SUFFIX if fifo else ""
-    if given is not None:
-        return given
+    if requested_name is not None:
+        return requested_name
     max_length = limits.QUEUE_NAME_MAX_LENGTH - len(suffix) - reserve
     base = Names.unique_resource_name(scope, max_length=max_length, separator="-", allowed_special_characters="-_")
     return base + suffix

@@ -1,6 +1,6 @@
 """Drill the dev stack in a moto server: transient, poison and slow messages, nothing lost.
 
-One deployment for the module; each test runs a small drill against it with
+One deployment serves the module. Each test runs a small drill against it with
 its own run id, so the drills do not see each other's messages.
 """
 

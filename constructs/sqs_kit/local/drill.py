@@ -1,10 +1,10 @@
 """The ``sqs-kit drill`` command: deploy into moto, send messages with injected faults, and prove none is lost.
 
-It deploys like ``sqs-kit local`` (with stand-ins for imported queues), sends
-``--messages`` ids through every producer's deployed code, runs every consumer
-behind the Lambda-like event source of ``eventsource.py`` with time-compressed
-timers, prints a progress line about every second, and ends when the queues are
-quiet. The report counts each id as processed, dead-lettered or lost, checks
+It deploys like ``sqs-kit local``, with stand-ins for imported queues. It sends
+``--messages`` ids through every producer's deployed code and runs every
+consumer behind the Lambda-like event source of ``eventsource.py`` with
+time-compressed timers. It prints a progress line about every second and ends
+when the queues are quiet. The report counts each id as processed, dead-lettered or lost, checks
 that poison and malformed messages took exactly ``maxReceiveCount`` receives,
 and lists API requests by operation. Exit code 1 if an id was lost.
 """

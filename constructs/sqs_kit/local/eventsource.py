@@ -15,7 +15,7 @@ What it reproduces, from the deployed mapping and function configuration:
   process, each receiving, invoking and settling one batch at a time;
 - FIFO: SQS (and moto) return no message of a group while another message of
   it is in flight, so at most one batch per group is in flight and groups keep
-  their order; the consumer fails every record after a failed one.
+  their order. The consumer fails every record after a failed one.
 
 Time compression: each queue's ``VisibilityTimeout`` is divided by a factor
 (``TimeScale``) with ``SetQueueAttributes`` for the run and restored after it;
@@ -145,9 +145,9 @@ def failed_ids(invocation: Invocation, message_ids: Sequence[str], *, partial: b
 
     An error or timeout fails the batch. Without ``ReportBatchItemFailures``
     any response is success. With it, a None or empty response, or a missing,
-    None or empty ``batchItemFailures``, is success; a list entry that is not
-    an object, whose ``itemIdentifier`` is missing, None, empty, or not an id of
-    the batch, fails the whole batch, as the Lambda guide states. A response
+    None or empty ``batchItemFailures``, is success. A list entry that is not
+    an object, or whose ``itemIdentifier`` is missing, None, empty, or not an id
+    of the batch, fails the whole batch, as the Lambda guide states. A response
     that is not an object, or that spells ``batchItemFailures`` with other
     casing, fails the whole batch too (our reading: Lambda cannot parse it).
     """

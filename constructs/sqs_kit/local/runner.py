@@ -319,16 +319,16 @@ def receive_batch(sqs: Any, queue_url: str, batch_size: int) -> list[dict[str, A
     """Receive up to ``batch_size`` messages, in receives of at most 10, stopping at a short receive."""
     messages: list[dict[str, Any]] = []
     while len(messages) < batch_size:
-        wanted = min(SQS_BATCH_LIMIT, batch_size - len(messages))
+        requested = min(SQS_BATCH_LIMIT, batch_size - len(messages))
         received = sqs.receive_message(
             QueueUrl=queue_url,
-            MaxNumberOfMessages=wanted,
+            MaxNumberOfMessages=requested,
             WaitTimeSeconds=POLL_WAIT_SECONDS,
             MessageSystemAttributeNames=["All"],
             MessageAttributeNames=["All"],
         ).get("Messages", [])
         messages += received
-        if len(received) < wanted:
+        if len(received) < requested:
             break
     return messages
 
@@ -624,10 +624,10 @@ def run_messages(
 
 
 def _note_runtime_mismatch(functions: Sequence[FunctionInfo], summary: RunSummary) -> None:
-    here = f"python{sys.version_info.major}.{sys.version_info.minor}"
-    runtimes = sorted({function.runtime for function in functions if function.runtime != here})
+    local_runtime = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    runtimes = sorted({function.runtime for function in functions if function.runtime != local_runtime})
     if runtimes:
         # NOTE: compiled packages in the zip were built for the deployed runtime and may not import here.
         summary.notes.append(
-            f"function code ran on {here} from this environment; the deployed runtime is {', '.join(runtimes)}"
+            f"function code ran on {local_runtime} from this environment; the deployed runtime is {', '.join(runtimes)}"
         )

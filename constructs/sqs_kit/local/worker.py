@@ -4,7 +4,7 @@ Run as ``python -I worker.py CODE_DIR HANDLER``. Until the handler module is
 imported, only the standard library is used, so the packages bundled in the
 function's zip win over this virtual environment's copies.
 
-Each request is one JSON line ``{"event": ..., "context": ...}``; each reply
+Each request is one JSON line ``{"event": ..., "context": ...}``. Each reply
 is one JSON line with ``ok``, the response or the error, and the AWS requests
 the call made by operation (``requests``), counted with a botocore hook on the
 default boto3 session that handlers create their clients from.
