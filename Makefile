@@ -38,7 +38,7 @@ node_modules/.installed: package.json package-lock.json $(VENV)/.installed
 	touch $@
 
 synth: install
-	$(CDK) synth -c env=$(ENV) --quiet
+	CDK_DISABLE_CLI_TELEMETRY=true CDK_DISABLE_VERSION_CHECK=true $(CDK) synth -c env=$(ENV) --quiet --no-notices
 
 deploy: install
 	$(CDK) deploy -c env=$(ENV)

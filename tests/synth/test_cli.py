@@ -8,14 +8,18 @@ from pathlib import Path
 
 import pytest
 
+from sqs_kit.local.deploy import synth_environment
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CDK = REPO_ROOT / "node_modules" / ".bin" / "cdk"
 
 
 def run_cdk(*args: str, outdir: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    # No credentials, so the CLI does not look up the default account with STS.
+    env = synth_environment(os.environ)
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
     return subprocess.run(
-        [str(CDK), "synth", "--quiet", "--output", str(outdir), *args],
+        [str(CDK), "synth", "--quiet", "--no-notices", "--output", str(outdir), *args],
         cwd=REPO_ROOT,
         env=env,
         capture_output=True,

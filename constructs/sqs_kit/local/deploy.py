@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .server import LOCAL_ACCOUNT_ID, LOCAL_REGION, local_aws_environment
+from .server import LOCAL_ACCOUNT_ID, LOCAL_REGION, MISSING_AWS_FILE, local_aws_environment
 
 logger = logging.getLogger(__name__)
 
@@ -66,6 +66,25 @@ def cli_environment(endpoint_url: str, base: Mapping[str, str]) -> dict[str, str
     venv_bin = str(Path(sys.executable).parent)
     if (Path(venv_bin) / "node").exists():
         environment["PATH"] = os.pathsep.join([venv_bin, environment.get("PATH", "")])
+    return environment
+
+
+def synth_environment(base: Mapping[str, str]) -> dict[str, str]:
+    """Return the CLI's environment for a synth that needs no AWS account: no credentials, no outside calls.
+
+    With credentials, ``cdk synth`` looks up the default account with a request
+    to AWS STS. Without them it skips that lookup, and the kit's stacks need no
+    account at synth.
+    """
+    environment = {name: value for name, value in base.items() if not name.startswith("AWS_")}
+    environment.update(OFFLINE_CLI_ENVIRONMENT)
+    environment.update(
+        {
+            "AWS_CONFIG_FILE": MISSING_AWS_FILE,
+            "AWS_SHARED_CREDENTIALS_FILE": MISSING_AWS_FILE,
+            "AWS_EC2_METADATA_DISABLED": "true",
+        }
+    )
     return environment
 
 
