@@ -19,7 +19,7 @@ SCAN_VENV := .venv-scan
 
 install: $(VENV)/.installed node_modules/.installed $(SCAN_VENV)/.installed
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt constructs/pyproject.toml
+$(VENV)/.installed: requirements.txt requirements-dev.txt constructs/pyproject.toml scripts/link_node.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt

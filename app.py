@@ -8,12 +8,19 @@ import os
 import sys
 from pathlib import Path
 
+# First found wins. jsii-node runs node with the options that scripts/link_node.py explains.
+VENV_NODES = ("jsii-node", "node")
+
 
 def use_supported_node() -> None:
     """Point jsii at the Node.js from the virtual environment unless JSII_NODE is set."""
-    bundled = Path(sys.executable).parent / "node"
-    if "JSII_NODE" not in os.environ and bundled.exists():
-        os.environ["JSII_NODE"] = str(bundled)
+    if "JSII_NODE" in os.environ:
+        return
+    bin_dir = Path(sys.executable).parent
+    for name in VENV_NODES:
+        if (bin_dir / name).exists():
+            os.environ["JSII_NODE"] = str(bin_dir / name)
+            return
 
 
 def main() -> int:
