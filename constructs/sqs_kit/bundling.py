@@ -92,18 +92,6 @@ class LocalPipBundling:
         return True
 
 
-def _link_or_copy(source: str, destination: str) -> None:
-    """Hard-link a cached dependency file into the bundle, or copy it when linking is not possible.
-
-    Linking saves copying several megabytes per function on every synth. The
-    cache files are never written after install, so sharing them is safe.
-    """
-    try:
-        os.link(source, destination)
-    except OSError:
-        shutil.copy2(source, destination)
-
-
 def python_code(
     source: str | os.PathLike[str], *, runtime: lambda_.Runtime, architecture: lambda_.Architecture
 ) -> lambda_.Code:
