@@ -43,7 +43,7 @@ def project_versions() -> dict[str, str]:
     node = subprocess.run([str(NODE), "--version"], capture_output=True, text=True, check=True).stdout.strip()
     # Read from its package.json: running the CLI's launcher would start whichever node is first on PATH.
     cli = json.loads((REPO_ROOT / "node_modules" / "aws-cdk" / "package.json").read_text())["version"]
-    return {**versions, "Node.js": node, "CDK CLI (not used to synthesize)": cli}
+    return {**versions, "Node.js": node, "CDK CLI": cli}
 
 
 def bench_versions() -> dict[str, str]:

