@@ -29,11 +29,33 @@ def given_or(value: int | None, default: int) -> int:
     return default if value is None else value
 
 
-def number_of(value: float | None) -> int | None:
-    """Return a number prop, or None when omitted or an unresolved token."""
-    if value is None or Token.is_unresolved(value):
+DURATION_FIX = "Pass an aws_cdk.Duration, such as Duration.seconds(30) or Duration.days(4)."
+NUMBER_FIX = "Pass an int, such as 10."
+
+
+def duration_prop(checker: Checker, key: str, value: object) -> Duration | None:
+    """Return a Duration prop, or None when it is omitted or not a Duration; the checker records the latter."""
+    if value is None or isinstance(value, Duration):
+        return value
+    checker.fail_type(key, value, "an aws_cdk.Duration", DURATION_FIX)
+    return None
+
+
+def number_prop(checker: Checker, key: str, value: object) -> float | None:
+    """Return a number prop as given, or None when omitted, an unresolved token or not a number.
+
+    The checker records a value that is not a number. ``bool`` counts as one in
+    Python but not here. Fractions are kept, so that the rules reject them
+    instead of CloudFormation.
+    """
+    if value is None:
         return None
-    return int(value)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        checker.fail_type(key, value, "a number", NUMBER_FIX)
+        return None
+    if Token.is_unresolved(value):
+        return None
+    return value
 
 
 # Canonical setting keys whose values are durations in seconds.

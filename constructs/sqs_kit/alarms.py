@@ -12,7 +12,7 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
 from . import limits
-from ._props import prop_checker, report, seconds_of
+from ._props import duration_prop, prop_checker, report, seconds_of
 from .consumer import ConsumerFunction
 from .imported import ImportedQueue
 from .queue import KitQueue
@@ -23,7 +23,7 @@ from .rules import check_oldest_message_age
 OLDEST_MESSAGE_AGE_SHARE = 0.5
 QUEUE_ALARM_PERIOD = Duration.minutes(1)
 FUNCTION_ALARM_PERIOD = Duration.minutes(5)
-PROP_NAMES = {"alarms.oldest_message_age": "oldest_message_age"}
+PROP_NAMES = {"alarms.oldest_message_age": "oldest_message_age", "retention": "retention_period"}
 
 
 def default_oldest_message_age(retention_seconds: int) -> int:
@@ -105,12 +105,12 @@ class QueueAlarms(Construct):
             retention period.
         """
         super().__init__(scope, id)
-        given_retention = seconds_of(retention_period)
+        checker = prop_checker(PROP_NAMES)
+        given_retention = seconds_of(duration_prop(checker, "retention", retention_period))
         retention = int(given_retention or limits.DEFAULT_RETENTION_SECONDS)
-        threshold = seconds_of(oldest_message_age)
+        threshold = seconds_of(duration_prop(checker, "alarms.oldest_message_age", oldest_message_age))
         if threshold is None:
             threshold = default_oldest_message_age(retention)
-        checker = prop_checker(PROP_NAMES)
         check_oldest_message_age(threshold, int(given_retention) if given_retention else None, checker)
         report(self, checker, "sqs-kit:alarms")
 

@@ -7,7 +7,7 @@ from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from . import compliance, limits
-from ._props import check_handler, given_or, number_of, prop_checker, report, seconds_of
+from ._props import check_handler, duration_prop, given_or, number_prop, prop_checker, report, seconds_of
 from .function import build_function
 from .imported import ImportedQueue
 from .queue import KitQueue
@@ -20,7 +20,9 @@ PROP_NAMES = {
     "consumer.batch_size": "batch_size",
     "consumer.batching_window": "max_batching_window",
     "consumer.max_concurrency": "max_concurrency",
+    "queue": "queue",
 }
+QUEUE_FIX = "Pass the KitQueue or ImportedQueue that the function consumes."
 
 
 class ConsumerFunction(Construct):
@@ -75,24 +77,36 @@ class ConsumerFunction(Construct):
         :param environment: extra environment variables.
         """
         super().__init__(scope, id)
-        timeout = timeout or Duration.seconds(limits.DEFAULT_FUNCTION_TIMEOUT_SECONDS)
+        queue_given = isinstance(queue, KitQueue | ImportedQueue)
+        queue_label = queue.node.path if queue_given else "the queue"
+        checker = prop_checker({**PROP_NAMES, "visibility_timeout": f"visibility_timeout of {queue_label}"})
+        if not queue_given:
+            checker.fail_type("queue", queue, "a KitQueue or ImportedQueue", QUEUE_FIX)
+        timeout = duration_prop(checker, "consumer.timeout", timeout) or Duration.seconds(
+            limits.DEFAULT_FUNCTION_TIMEOUT_SECONDS
+        )
+        max_batching_window = duration_prop(
+            checker, "consumer.batching_window", max_batching_window
+        ) or Duration.seconds(limits.DEFAULT_BATCHING_WINDOW_SECONDS)
         memory_size = given_or(memory_size, limits.DEFAULT_FUNCTION_MEMORY_MB)
         batch_size = given_or(batch_size, limits.DEFAULT_BATCH_SIZE)
-        max_batching_window = max_batching_window or Duration.seconds(limits.DEFAULT_BATCHING_WINDOW_SECONDS)
         max_concurrency = given_or(max_concurrency, limits.DEFAULT_MAX_CONCURRENCY)
         log_retention_days = given_or(log_retention_days, limits.DEFAULT_LOG_RETENTION_DAYS)
 
         values = ConsumerValues(
             timeout=seconds_of(timeout),
-            memory_mb=number_of(memory_size),
-            log_retention_days=log_retention_days,
-            batch_size=number_of(batch_size),
+            memory_mb=number_prop(checker, "consumer.memory_mb", memory_size),
+            log_retention_days=number_prop(checker, "consumer.log_retention_days", log_retention_days),
+            batch_size=number_prop(checker, "consumer.batch_size", batch_size),
             batching_window=seconds_of(max_batching_window),
-            max_concurrency=number_of(max_concurrency),
+            max_concurrency=number_prop(checker, "consumer.max_concurrency", max_concurrency),
         )
-        queue_values = QueueValues(fifo=queue.fifo, visibility_timeout=queue.visibility_timeout_seconds)
-        names = {**PROP_NAMES, "visibility_timeout": f"visibility_timeout of {queue.node.path}"}
-        checker = prop_checker(names)
+        # Without a queue, the consumer's own props are still checked, as if for a standard queue.
+        queue_values = (
+            QueueValues(fifo=queue.fifo, visibility_timeout=queue.visibility_timeout_seconds)
+            if queue_given
+            else QueueValues()
+        )
         check_consumer(values, queue_values, checker)
         check_handler(code_path, handler, checker)
         if isinstance(queue, ImportedQueue) and not queue.visibility_timeout_known and values.timeout is not None:

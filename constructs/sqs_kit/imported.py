@@ -7,7 +7,7 @@ from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from . import limits
-from ._props import given_or, prop_checker, report, seconds_of
+from ._props import duration_prop, given_or, prop_checker, report, seconds_of
 from .queue import QueueGrants
 from .rules import check_imported_queue
 
@@ -58,6 +58,7 @@ class ImportedQueue(QueueGrants, Construct):
         """
         super().__init__(scope, id)
         checker = prop_checker(PROP_NAMES)
+        visibility_timeout = duration_prop(checker, "visibility_timeout", visibility_timeout)
         visibility = seconds_of(visibility_timeout)
         self.fifo = check_imported_queue(queue_arn, fifo, encryption_key_arn, visibility, checker)
         report(self, checker, "sqs-kit:importedQueue")

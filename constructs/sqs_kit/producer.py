@@ -7,7 +7,7 @@ from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from . import compliance, limits
-from ._props import check_handler, given_or, number_of, prop_checker, report, seconds_of
+from ._props import check_handler, duration_prop, given_or, number_prop, prop_checker, report, seconds_of
 from .function import build_function
 from .imported import ImportedQueue
 from .queue import KitQueue
@@ -17,7 +17,9 @@ PROP_NAMES = {
     "producer.timeout": "timeout",
     "producer.memory_mb": "memory_size",
     "producer.log_retention_days": "log_retention_days",
+    "queue": "queue",
 }
+QUEUE_FIX = "Pass the KitQueue or ImportedQueue that the function sends to."
 
 
 class ProducerFunction(Construct):
@@ -56,12 +58,18 @@ class ProducerFunction(Construct):
         :param environment: extra environment variables; the kit's own names win.
         """
         super().__init__(scope, id)
-        timeout = timeout or Duration.seconds(limits.DEFAULT_PRODUCER_TIMEOUT_SECONDS)
+        checker = prop_checker(PROP_NAMES)
+        if not isinstance(queue, KitQueue | ImportedQueue):
+            checker.fail_type("queue", queue, "a KitQueue or ImportedQueue", QUEUE_FIX)
+        timeout = duration_prop(checker, "producer.timeout", timeout) or Duration.seconds(
+            limits.DEFAULT_PRODUCER_TIMEOUT_SECONDS
+        )
         memory_size = given_or(memory_size, limits.DEFAULT_FUNCTION_MEMORY_MB)
         log_retention_days = given_or(log_retention_days, limits.DEFAULT_LOG_RETENTION_DAYS)
-        checker = prop_checker(PROP_NAMES)
         values = FunctionValues(
-            timeout=seconds_of(timeout), memory_mb=number_of(memory_size), log_retention_days=log_retention_days
+            timeout=seconds_of(timeout),
+            memory_mb=number_prop(checker, "producer.memory_mb", memory_size),
+            log_retention_days=number_prop(checker, "producer.log_retention_days", log_retention_days),
         )
         check_function("producer", values, checker)
         check_handler(code_path, handler, checker)

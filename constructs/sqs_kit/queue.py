@@ -9,7 +9,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from . import compliance, limits
-from ._props import given_or, number_of, prop_checker, report, seconds_of
+from ._props import duration_prop, given_or, number_prop, prop_checker, report, seconds_of
 from .actions import (
     CONSUME_ACTIONS,
     KMS_CONSUME_ACTIONS,
@@ -146,10 +146,17 @@ class KitQueue(QueueGrants, Construct):
             AWS Organization (``aws:PrincipalOrgID``). Default: no organization condition.
         """
         super().__init__(scope, id)
-        retention_period = retention_period or Duration.seconds(limits.DEFAULT_RETENTION_SECONDS)
-        dead_letter_retention_period = dead_letter_retention_period or Duration.seconds(
-            limits.DEFAULT_DEAD_LETTER_RETENTION_SECONDS
+        checker = prop_checker(PROP_NAMES)
+        # A prop of the wrong type is recorded and then treated as omitted, so the other rules still run.
+        retention_period = duration_prop(checker, "retention", retention_period) or Duration.seconds(
+            limits.DEFAULT_RETENTION_SECONDS
         )
+        visibility_timeout = duration_prop(checker, "visibility_timeout", visibility_timeout)
+        delivery_delay = duration_prop(checker, "delivery_delay", delivery_delay)
+        receive_message_wait_time = duration_prop(checker, "receive_wait", receive_message_wait_time)
+        dead_letter_retention_period = duration_prop(
+            checker, "dead_letter.retention", dead_letter_retention_period
+        ) or Duration.seconds(limits.DEFAULT_DEAD_LETTER_RETENTION_SECONDS)
         max_receive_count = given_or(max_receive_count, limits.DEFAULT_MAX_RECEIVE_COUNT)
         values = QueueValues(
             fifo=fifo,
@@ -158,9 +165,9 @@ class KitQueue(QueueGrants, Construct):
             visibility_timeout=seconds_of(visibility_timeout),
             delivery_delay=seconds_of(delivery_delay),
             receive_wait=seconds_of(receive_message_wait_time),
-            max_message_size_bytes=number_of(max_message_size_bytes),
+            max_message_size_bytes=number_prop(checker, "max_message_size_bytes", max_message_size_bytes),
             dead_letter=dead_letter,
-            max_receive_count=number_of(max_receive_count),
+            max_receive_count=number_prop(checker, "dead_letter.max_receive_count", max_receive_count),
             dead_letter_retention=seconds_of(dead_letter_retention_period) if dead_letter_queue is None else None,
             content_based_deduplication=content_based_deduplication,
             deduplication_scope=_cfn_value(deduplication_scope),
@@ -168,7 +175,6 @@ class KitQueue(QueueGrants, Construct):
             given_dead_letter_fifo=dead_letter_queue.fifo if dead_letter_queue is not None else None,
             given_dead_letter_name=_queue_label(dead_letter_queue) if dead_letter_queue is not None else None,
         )
-        checker = prop_checker(PROP_NAMES)
         check_queue(values, checker)
         _check_encryption(encryption, encryption_master_key, checker)
         check_cross_account(cross_account_send_principals, cross_account_organization_id, checker)

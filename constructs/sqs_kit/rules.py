@@ -65,6 +65,11 @@ class Checker:
     def fail(self, key: str, value: object, rule: str, fix: str) -> None:
         self.problems.append(Problem(self.label(key), self.show(key, value), rule, fix))
 
+    def fail_type(self, key: str, value: object, expected: str, fix: str) -> None:
+        """Record a value of the wrong Python type, shown with its type name rather than a unit."""
+        value_with_type = f"{value!r} ({type(value).__name__})"
+        self.problems.append(Problem(self.label(key), value_with_type, f"must be {expected}", fix))
+
     def warn(self, message: str) -> None:
         self.warnings.append(message)
 
@@ -97,9 +102,9 @@ class QueueValues:
     visibility_timeout: float | None = None
     delivery_delay: float | None = None
     receive_wait: float | None = None
-    max_message_size_bytes: int | None = None
+    max_message_size_bytes: float | None = None
     dead_letter: bool = True
-    max_receive_count: int | None = None
+    max_receive_count: float | None = None
     dead_letter_retention: float | None = None
     # A dead-letter queue given by the user: whether it is FIFO, and a name to show in errors.
     given_dead_letter_fifo: bool | None = None
@@ -111,17 +116,17 @@ class FunctionValues:
     """A Lambda function's timeout in seconds, memory in MB and log retention in days."""
 
     timeout: float | None = None
-    memory_mb: int | None = None
-    log_retention_days: int | None = None
+    memory_mb: float | None = None
+    log_retention_days: float | None = None
 
 
 @dataclass(frozen=True)
 class ConsumerValues(FunctionValues):
     """A consumer function and its SQS event source mapping."""
 
-    batch_size: int | None = None
+    batch_size: float | None = None
     batching_window: float | None = None
-    max_concurrency: int | None = None
+    max_concurrency: float | None = None
 
 
 def check_queue(values: QueueValues, checker: Checker) -> None:
@@ -254,7 +259,7 @@ def check_function(prefix: str, values: FunctionValues, checker: Checker) -> Non
     check_log_retention(f"{prefix}.log_retention_days", values.log_retention_days, checker)
 
 
-def check_log_retention(key: str, days: int | None, checker: Checker) -> None:
+def check_log_retention(key: str, days: float | None, checker: Checker) -> None:
     """Check a log retention against the periods CloudWatch Logs accepts."""
     if days is not None and days not in limits.LOG_RETENTION_DAYS:
         allowed = ", ".join(str(d) for d in limits.LOG_RETENTION_DAYS)

@@ -266,3 +266,44 @@ def test_handler_must_exist(handler_dir: Path, handler: str, rule: str) -> None:
     queue = KitQueue(stack, "Orders", removal_policy=RemovalPolicy.DESTROY)
     with pytest.raises(SettingsError, match=rule):
         ProducerFunction(stack, "Producer", queue=queue, code_path=handler_dir, handler=handler)
+
+
+@pytest.mark.parametrize(
+    ("props", "expected"),
+    [
+        ({"retention_period": 5}, "retention_period: 5 (int) is invalid: must be an aws_cdk.Duration"),
+        ({"visibility_timeout": "30s"}, "visibility_timeout: '30s' (str) is invalid: must be an aws_cdk.Duration"),
+        ({"max_receive_count": "5"}, "max_receive_count: '5' (str) is invalid: must be a number"),
+        ({"max_receive_count": True}, "max_receive_count: True (bool) is invalid: must be a number"),
+        ({"max_message_size_bytes": 2048.5}, "max_message_size_bytes: 2048.5 is invalid: must be a whole number"),
+    ],
+    ids=["retention-int", "visibility-str", "count-str", "count-bool", "size-fraction"],
+)
+def test_queue_prop_wrong_type(props: dict[str, Any], expected: str) -> None:
+    with pytest.raises(SettingsError) as raised:
+        KitQueue(new_stack(), "Orders", removal_policy=RemovalPolicy.DESTROY, **props)
+    assert expected in str(raised.value)
+    assert len(raised.value.problems) == 1
+
+
+def test_consumer_wrong_types_at_once(handler_dir: Path) -> None:
+    stack = new_stack()
+    with pytest.raises(SettingsError) as raised:
+        ConsumerFunction(
+            stack, "Consumer", queue="orders", code_path=handler_dir, timeout=30, batch_size="10", memory_size=256.5
+        )  # type: ignore[arg-type]
+    message = str(raised.value)
+    settings = [problem.setting for problem in raised.value.problems]
+    # Wrong types are found while the props are read, before any range rule runs.
+    assert settings == ["queue", "timeout", "batch_size", "memory_size"]
+    assert "queue: 'orders' (str) is invalid: must be a KitQueue or ImportedQueue" in message
+    assert "timeout: 30 (int) is invalid: must be an aws_cdk.Duration" in message
+    assert "memory_size: 256.5 is invalid: must be a whole number" in message
+    assert "batch_size: '10' (str) is invalid: must be a number" in message
+
+
+def test_producer_wrong_queue_type(handler_dir: Path) -> None:
+    with pytest.raises(
+        SettingsError, match=r"queue: None \(NoneType\) is invalid: must be a KitQueue or ImportedQueue"
+    ):
+        ProducerFunction(new_stack(), "Producer", queue=None, code_path=handler_dir)  # type: ignore[arg-type]
