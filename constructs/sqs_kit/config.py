@@ -9,7 +9,8 @@ reported at once in one ``SettingsError``.
 import copy
 import dataclasses
 import re
-from collections.abc import Mapping
+import sys
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 
@@ -230,7 +231,40 @@ def load_settings(path: str | Path) -> AppSettings:
                 )
             ],
         ) from error
-    return validate_settings(document, source=source)
+    try:
+        return validate_settings(document, source=source)
+    except SettingsError as error:
+        raise SettingsError(source, _in_file_order(error.problems, _key_lines(text))) from None
+
+
+def _key_lines(text: str) -> dict[str, int]:
+    """Return the 1-based line of every mapping key in a YAML document, by its dotted key path."""
+    lines: dict[str, int] = {}
+    pending: list[tuple[yaml.Node | None, str]] = [(yaml.compose(text, Loader=yaml.SafeLoader), "")]
+    while pending:
+        node, prefix = pending.pop()
+        if not isinstance(node, yaml.MappingNode):
+            continue
+        for key_node, value_node in node.value:
+            if isinstance(key_node, yaml.ScalarNode):
+                path = f"{prefix}.{key_node.value}" if prefix else str(key_node.value)
+                lines[path] = key_node.start_mark.line + 1
+                pending.append((value_node, path))
+    return lines
+
+
+def _in_file_order(problems: Sequence[Problem], lines: Mapping[str, int]) -> list[Problem]:
+    """Give each problem the line of its setting, or of the closest enclosing key, and sort them by line.
+
+    Problems without a line (about the file as a whole) come last, in their original order.
+    """
+    located = []
+    for problem in problems:
+        parts = problem.setting.split(".")
+        prefixes = (".".join(parts[:length]) for length in range(len(parts), 0, -1))
+        line = next((lines[prefix] for prefix in prefixes if prefix in lines), None)
+        located.append(dataclasses.replace(problem, line=line))
+    return sorted(located, key=lambda problem: problem.line if problem.line is not None else sys.maxsize)
 
 
 def validate_settings(document: object, *, source: str) -> AppSettings:

@@ -12,9 +12,12 @@ class Problem:
     value: str
     rule: str
     fix: str
+    # The 1-based line in the config file of the setting, or of its closest section when the setting is absent.
+    line: int | None = None
 
     def __str__(self) -> str:
-        return f"{self.setting}: {self.value} is invalid: {self.rule}. {self.fix}"
+        where = f"line {self.line}: " if self.line is not None else ""
+        return f"{where}{self.setting}: {self.value} is invalid: {self.rule}. {self.fix}"
 
 
 class SettingsError(ValueError):

@@ -354,3 +354,38 @@ def test_fifo_settings_in_config() -> None:
     assert problems[0].startswith("queues.orders.deduplication_scope: 'message-group' is invalid: high-throughput")
     document = with_setting("fifo_throughput_limit", "per-message-group-id", document)
     assert problems_of(document) == []
+
+
+def test_file_errors_in_line_order(tmp_path: Path) -> None:
+    path = tmp_path / "broken.yaml"
+    path.write_text(
+        "queues:\n"
+        "  orders:\n"
+        "    consumer: {timeout: 120s}\n"
+        "    visibility_timeout: 30s\n"
+        "    retention: 4\n"
+        "    colour: blue\n"
+        "  refunds:\n"
+        "    producer: {memory_mb: 1}\n"
+    )
+    with pytest.raises(SettingsError) as raised:
+        load_settings(path)
+    located = [(problem.line, problem.setting) for problem in raised.value.problems]
+    assert located == [
+        (4, "queues.orders.visibility_timeout"),
+        (5, "queues.orders.retention"),
+        (6, "queues.orders.colour"),
+        (8, "queues.refunds.producer.memory_mb"),
+        # Absent from the file, so it has no line and comes last.
+        (None, "removal_policy"),
+    ]
+    assert "  - line 5: queues.orders.retention: 4 is invalid: a duration needs a unit" in str(raised.value)
+    assert "  - removal_policy: missing is invalid: this key is required" in str(raised.value)
+
+
+def test_missing_key_gets_section_line(tmp_path: Path) -> None:
+    path = tmp_path / "no-arn.yaml"
+    path.write_text("removal_policy: destroy\nimported_queues:\n  shared:\n    fifo: false\n")
+    with pytest.raises(SettingsError) as raised:
+        load_settings(path)
+    assert [problem.line for problem in raised.value.problems] == [3]
