@@ -6,12 +6,15 @@ from pathlib import Path
 from aws_cdk import App, Validations
 from cdk_nag import AwsSolutionsChecks, ServerlessChecks
 
+from sqs_kit import Problem, SettingsError
 from sqs_kit.config import load_settings
 
 from .messaging_stack import MessagingStack
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
 DEFAULT_ENV = "dev"
+ENV_NAME_PATTERN = re.compile(r"[A-Za-z0-9_-]+")
+ENV_NAME_FIX = "Use -c config=PATH for a config file elsewhere."
 
 
 def config_path(app: App) -> tuple[str, Path]:
@@ -21,6 +24,12 @@ def config_path(app: App) -> tuple[str, Path]:
         path = Path(str(explicit))
         return path.stem, path
     env = str(app.node.try_get_context("env") or DEFAULT_ENV)
+    # A name, not a path: "../x" or "a/b" would read a file outside config/.
+    if not ENV_NAME_PATTERN.fullmatch(env):
+        problem = Problem(
+            "env", repr(env), "must be the name of a file in config/: letters, digits, '-' and '_'", ENV_NAME_FIX
+        )
+        raise SettingsError("-c env", [problem])
     return env, CONFIG_DIR / f"{env}.yaml"
 
 

@@ -3,12 +3,15 @@
 import os
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TypeVar, cast
 
-from aws_cdk import Annotations, Duration, Token
+from aws_cdk import Annotations, Duration, RemovalPolicy, Token
 from constructs import Construct
 
 from .errors import SettingsError
 from .rules import Checker
+
+PropValue = TypeVar("PropValue")
 
 
 def seconds_of(duration: Duration | None) -> float | None:
@@ -31,6 +34,59 @@ def given_or(value: int | None, default: int) -> int:
 
 DURATION_FIX = "Pass an aws_cdk.Duration, such as Duration.seconds(30) or Duration.days(4)."
 NUMBER_FIX = "Pass an int, such as 10."
+
+
+def typed_prop(checker: Checker, key: str, value: object, types: type | tuple[type, ...], expected: str) -> bool:
+    """Check that a prop is an instance of ``types``; record the problem and return False when it is not.
+
+    ``bool`` passes only where ``bool`` itself is among ``types``, although Python counts it as an int.
+    """
+    allowed = types if isinstance(types, tuple) else (types,)
+    if isinstance(value, allowed) and not (isinstance(value, bool) and bool not in allowed):
+        return True
+    checker.fail_type(key, value, expected, f"Pass {expected}.")
+    return False
+
+
+def typed_or(
+    checker: Checker, key: str, value: object, *, fallback: PropValue, types: type | tuple[type, ...], expected: str
+) -> PropValue:
+    """Return a prop that has one of ``types``; otherwise record the problem and return ``fallback``.
+
+    The fallback only lets the remaining rules run: the problem stops the construct before it creates anything.
+    """
+    if typed_prop(checker, key, value, types, expected):
+        return cast(PropValue, value)
+    return fallback
+
+
+def removal_policy_prop(checker: Checker, value: object, *, fallback: PropValue) -> PropValue | RemovalPolicy:
+    """Return a ``removal_policy`` prop. ``None`` passes only for an optional prop, whose ``fallback`` is None."""
+    types: tuple[type, ...] = (RemovalPolicy,) if fallback is not None else (RemovalPolicy, type(None))
+    return typed_or(
+        checker, "removal_policy", value, fallback=fallback, types=types, expected="an aws_cdk.RemovalPolicy"
+    )
+
+
+def environment_prop(checker: Checker, value: object) -> dict[str, str]:
+    """Return the ``environment`` prop, or {} after recording a problem when it is not a dict of strings."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or not all(isinstance(item, str) for pair in value.items() for item in pair):
+        checker.fail_type("environment", value, "a dict of str to str", "Quote every name and value.")
+        return {}
+    return value
+
+
+def strings_prop(checker: Checker, key: str, value: object) -> list[str]:
+    """Return a list-of-strings prop as a list; record a problem and return [] for a single string or other types."""
+    if isinstance(value, str) or not isinstance(value, list | tuple):
+        checker.fail_type(key, value, "a list of strings", "Pass a list, such as ['111122223333'].")
+        return []
+    for item in value:
+        if not isinstance(item, str):
+            checker.fail_type(key, item, "a string", "Quote each entry, such as '111122223333'.")
+    return [item for item in value if isinstance(item, str)]
 
 
 def duration_prop(checker: Checker, key: str, value: object) -> Duration | None:
@@ -75,10 +131,21 @@ def prop_checker(prop_names: Mapping[str, str]) -> Checker:
     return Checker(label=label, show=show)
 
 
-def check_handler(code_path: str | os.PathLike[str], handler: str, checker: Checker) -> None:
-    """Check that ``handler`` names a function in a module file under ``code_path``, as Lambda will look it up."""
-    module, _, function = handler.rpartition(".")
+def check_handler(code_path: object, handler: object, checker: Checker) -> None:
+    """Check that ``code_path`` is a folder and that ``handler`` names a module file in it, as Lambda looks it up."""
+    if not typed_prop(checker, "code_path", code_path, (str, os.PathLike), "a folder path (str or pathlib.Path)"):
+        return
+    assert isinstance(code_path, str | os.PathLike)
     folder = Path(code_path)
+    if not folder.is_dir():
+        checker.fail(
+            "code_path", str(code_path), "must be an existing folder", "Point it at the folder that holds the handler."
+        )
+        return
+    if not typed_prop(checker, "handler", handler, str, "a str, such as 'handler.handler'"):
+        return
+    assert isinstance(handler, str)
+    module, _, function = handler.rpartition(".")
     candidates = [folder / f"{module.replace('.', '/')}.py", folder / module.replace(".", "/") / "__init__.py"]
     if not module or not function:
         checker.fail(
@@ -87,7 +154,7 @@ def check_handler(code_path: str | os.PathLike[str], handler: str, checker: Chec
             "must be MODULE.FUNCTION",
             "For a file handler.py with def handler, use handler.handler.",
         )
-    elif folder.is_dir() and not any(candidate.is_file() for candidate in candidates):
+    elif not any(candidate.is_file() for candidate in candidates):
         checker.fail(
             "handler",
             handler,

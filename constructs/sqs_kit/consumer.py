@@ -7,7 +7,17 @@ from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from . import compliance, limits
-from ._props import check_handler, duration_prop, given_or, number_prop, prop_checker, report, seconds_of
+from ._props import (
+    check_handler,
+    duration_prop,
+    environment_prop,
+    given_or,
+    number_prop,
+    prop_checker,
+    removal_policy_prop,
+    report,
+    seconds_of,
+)
 from .function import build_function
 from .imported import ImportedQueue
 from .queue import KitQueue
@@ -109,6 +119,8 @@ class ConsumerFunction(Construct):
         )
         check_consumer(values, queue_values, checker)
         check_handler(code_path, handler, checker)
+        environment = environment_prop(checker, environment)
+        removal_policy = removal_policy_prop(checker, removal_policy, fallback=None)
         if isinstance(queue, ImportedQueue) and not queue.visibility_timeout_known and values.timeout is not None:
             recommended = derived_visibility_timeout(values.timeout, values.batching_window or 0)
             checker.warn(

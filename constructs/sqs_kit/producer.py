@@ -7,7 +7,17 @@ from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from . import compliance, limits
-from ._props import check_handler, duration_prop, given_or, number_prop, prop_checker, report, seconds_of
+from ._props import (
+    check_handler,
+    duration_prop,
+    environment_prop,
+    given_or,
+    number_prop,
+    prop_checker,
+    removal_policy_prop,
+    report,
+    seconds_of,
+)
 from .function import build_function
 from .imported import ImportedQueue
 from .queue import KitQueue
@@ -73,6 +83,8 @@ class ProducerFunction(Construct):
         )
         check_function("producer", values, checker)
         check_handler(code_path, handler, checker)
+        environment = environment_prop(checker, environment)
+        removal_policy = removal_policy_prop(checker, removal_policy, fallback=None)
         report(self, checker, "sqs-kit:producer")
 
         self.queue = queue

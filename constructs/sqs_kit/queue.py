@@ -9,7 +9,17 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from . import compliance, limits
-from ._props import duration_prop, given_or, number_prop, prop_checker, report, seconds_of
+from ._props import (
+    duration_prop,
+    given_or,
+    number_prop,
+    prop_checker,
+    removal_policy_prop,
+    report,
+    seconds_of,
+    strings_prop,
+    typed_or,
+)
 from .actions import (
     CONSUME_ACTIONS,
     KMS_CONSUME_ACTIONS,
@@ -148,6 +158,56 @@ class KitQueue(QueueGrants, Construct):
         super().__init__(scope, id)
         checker = prop_checker(PROP_NAMES)
         # A prop of the wrong type is recorded and then treated as omitted, so the other rules still run.
+        removal_policy = removal_policy_prop(checker, removal_policy, fallback=RemovalPolicy.RETAIN)
+        fifo = typed_or(checker, "fifo", fifo, fallback=False, types=bool, expected="True or False")
+        dead_letter = typed_or(checker, "dead_letter", dead_letter, fallback=True, types=bool, expected="True or False")
+        content_based_deduplication = typed_or(
+            checker,
+            "content_based_deduplication",
+            content_based_deduplication,
+            fallback=None,
+            types=(bool, type(None)),
+            expected="True or False",
+        )
+        encryption = typed_or(
+            checker,
+            "encryption",
+            encryption,
+            fallback=sqs.QueueEncryption.SQS_MANAGED,
+            types=sqs.QueueEncryption,
+            expected="an sqs.QueueEncryption",
+        )
+        deduplication_scope = typed_or(
+            checker,
+            "deduplication_scope",
+            deduplication_scope,
+            fallback=None,
+            types=(sqs.DeduplicationScope, type(None)),
+            expected="an sqs.DeduplicationScope",
+        )
+        fifo_throughput_limit = typed_or(
+            checker,
+            "fifo_throughput_limit",
+            fifo_throughput_limit,
+            fallback=None,
+            types=(sqs.FifoThroughputLimit, type(None)),
+            expected="an sqs.FifoThroughputLimit",
+        )
+        queue_name = typed_or(checker, "name", queue_name, fallback=None, types=(str, type(None)), expected="a str")
+        if dead_letter_queue is not None and not _is_queue(dead_letter_queue):
+            checker.fail_type("dead_letter_queue", dead_letter_queue, "an SQS queue", "Pass an sqs.IQueue.")
+            dead_letter_queue = None
+        cross_account_send_principals = strings_prop(
+            checker, "cross_account_producers.principals", cross_account_send_principals
+        )
+        cross_account_organization_id = typed_or(
+            checker,
+            "cross_account_producers.organization_id",
+            cross_account_organization_id,
+            fallback=None,
+            types=(str, type(None)),
+            expected="a str",
+        )
         retention_period = duration_prop(checker, "retention", retention_period) or Duration.seconds(
             limits.DEFAULT_RETENTION_SECONDS
         )
@@ -389,6 +449,11 @@ _CFN_VALUES = {
 
 def _cfn_value(member: sqs.DeduplicationScope | sqs.FifoThroughputLimit | None) -> str | None:
     return None if member is None else _CFN_VALUES[member.name]
+
+
+def _is_queue(value: object) -> bool:
+    """Tell whether ``value`` is an SQS queue construct: jsii interfaces such as sqs.IQueue support no isinstance."""
+    return isinstance(value, Construct) and hasattr(value, "queue_arn") and hasattr(value, "fifo")
 
 
 def _queue_label(queue: sqs.IQueue) -> str:

@@ -10,6 +10,7 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk.assertions import Annotations, Match, Template
 
 from sqs_kit import ConsumerFunction, KitQueue, ProducerFunction, SettingsError
+from stacks.app_builder import build_app
 from tests.synth.helpers import minimal_handler_dir, resources_of_type, synth_config
 
 QUEUE_NAME = re.compile(r"[A-Za-z0-9_-]{1,75}\.fifo")
@@ -307,3 +308,72 @@ def test_producer_wrong_queue_type(handler_dir: Path) -> None:
         SettingsError, match=r"queue: None \(NoneType\) is invalid: must be a KitQueue or ImportedQueue"
     ):
         ProducerFunction(new_stack(), "Producer", queue=None, code_path=handler_dir)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("props", "expected"),
+    [
+        ({"removal_policy": None}, "removal_policy: None (NoneType) is invalid: must be an aws_cdk.RemovalPolicy"),
+        ({"fifo": "yes"}, "fifo: 'yes' (str) is invalid: must be True or False"),
+        ({"dead_letter": "no"}, "dead_letter: 'no' (str) is invalid: must be True or False"),
+        ({"encryption": "kms"}, "encryption: 'kms' (str) is invalid: must be an sqs.QueueEncryption"),
+        ({"queue_name": 123}, "queue_name: 123 (int) is invalid: must be a str"),
+        ({"dead_letter_queue": "x"}, "dead_letter_queue: 'x' (str) is invalid: must be an SQS queue"),
+        (
+            {"cross_account_send_principals": "111122223333"},
+            "cross_account_send_principals: '111122223333' (str) is invalid: must be a list of strings",
+        ),
+        (
+            {"cross_account_send_principals": [111122223333]},
+            "cross_account_send_principals: 111122223333 (int) is invalid: must be a string",
+        ),
+    ],
+    ids=[
+        "removal-none",
+        "fifo-str",
+        "dead-letter-str",
+        "encryption-str",
+        "name-int",
+        "dlq-str",
+        "principals-str",
+        "principal-int",
+    ],
+)
+def test_queue_choice_wrong_type(props: dict[str, Any], expected: str) -> None:
+    arguments: dict[str, Any] = {"removal_policy": RemovalPolicy.DESTROY, **props}
+    with pytest.raises(SettingsError) as raised:
+        KitQueue(new_stack(), "Orders", **arguments)
+    assert expected in str(raised.value)
+    assert len(raised.value.problems) == 1
+
+
+@pytest.mark.parametrize(
+    ("props", "expected"),
+    [
+        ({"handler": None}, "handler: None (NoneType) is invalid: must be a str"),
+        ({"code_path": None}, "code_path: None (NoneType) is invalid: must be a folder path"),
+        (
+            {"code_path": "/nonexistent/sqs-kit"},
+            "code_path: /nonexistent/sqs-kit is invalid: must be an existing folder",
+        ),
+        ({"environment": {"A": 1}}, "environment: {'A': 1} (dict) is invalid: must be a dict of str to str"),
+        ({"removal_policy": "retain"}, "removal_policy: 'retain' (str) is invalid: must be an aws_cdk.RemovalPolicy"),
+    ],
+    ids=["handler-none", "code-path-none", "code-path-missing", "environment-int", "removal-str"],
+)
+def test_function_prop_wrong_type(handler_dir: Path, props: dict[str, Any], expected: str) -> None:
+    stack = new_stack()
+    queue = KitQueue(stack, "Orders", removal_policy=RemovalPolicy.DESTROY)
+    arguments: dict[str, Any] = {"code_path": handler_dir, **props}
+    for construct in (ProducerFunction, ConsumerFunction):
+        with pytest.raises(SettingsError) as raised:
+            construct(stack, construct.__name__, queue=queue, **arguments)
+        assert expected in str(raised.value)
+        assert len(raised.value.problems) == 1
+
+
+@pytest.mark.parametrize("env", ["../config/dev", "dev/../prod", "dev.yaml"])
+def test_env_must_be_a_name(env: str) -> None:
+    with pytest.raises(SettingsError, match=r"env: '.*' is invalid: must be the name of a file in config/") as raised:
+        build_app(App(context={"env": env}))
+    assert raised.value.source == "-c env"
