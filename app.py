@@ -5,6 +5,7 @@ Usage: ``cdk synth -c env=prod`` or ``cdk synth -c config=path/to/file.yaml``.
 """
 
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -12,19 +13,34 @@ from pathlib import Path
 VENV_NODES = ("jsii-node", "node")
 
 
-def use_supported_node() -> None:
-    """Point jsii at the Node.js from the virtual environment unless JSII_NODE is set."""
-    if "JSII_NODE" in os.environ:
-        return
+def use_supported_node() -> str | None:
+    """Point jsii at the Node.js from the virtual environment unless JSII_NODE is set.
+
+    Return an error message when JSII_NODE names no executable, which jsii would
+    report as a traceback. An empty JSII_NODE counts as unset.
+    """
+    given = os.environ.get("JSII_NODE", "")
+    if given:
+        if shutil.which(given) is None:
+            return (
+                f"JSII_NODE is set to {given!r}, which is not an executable. "
+                "Unset it to use the Node.js in .venv/bin, or point it at Node.js 22 or newer."
+            )
+        return None
+    os.environ.pop("JSII_NODE", None)
     bin_dir = Path(sys.executable).parent
     for name in VENV_NODES:
         if (bin_dir / name).exists():
             os.environ["JSII_NODE"] = str(bin_dir / name)
-            return
+            return None
+    return None
 
 
 def main() -> int:
-    use_supported_node()
+    node_error = use_supported_node()
+    if node_error is not None:
+        print(node_error, file=sys.stderr)
+        return 1
     # Imported here because jsii starts Node.js on import, after JSII_NODE is set.
     from aws_cdk import App  # noqa: PLC0415
 

@@ -1,6 +1,7 @@
 """The Node.js that jsii runs: scripts/link_node.py writes a launcher, and app.py picks it."""
 
 import importlib.util
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -72,8 +73,31 @@ def test_app_picks_the_venv_node(
 
 
 def test_app_keeps_a_given_jsii_node(app_module: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    given = sys.executable
     (tmp_path / "jsii-node").touch()
     monkeypatch.setattr(sys, "executable", str(tmp_path / "python"))
-    monkeypatch.setenv("JSII_NODE", "/usr/local/bin/node")
-    app_module.use_supported_node()
-    assert app_module.os.environ["JSII_NODE"] == "/usr/local/bin/node"
+    monkeypatch.setenv("JSII_NODE", given)
+    assert app_module.use_supported_node() is None
+    assert app_module.os.environ["JSII_NODE"] == given
+
+
+def test_app_treats_empty_jsii_node_as_unset(
+    app_module: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "node").touch()
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "python"))
+    monkeypatch.setenv("JSII_NODE", "")
+    assert app_module.use_supported_node() is None
+    assert app_module.os.environ["JSII_NODE"] == str(tmp_path / "node")
+
+
+def test_app_rejects_missing_jsii_node() -> None:
+    environment = {**os.environ, "JSII_NODE": "/nonexistent/node"}
+    result = subprocess.run(
+        [sys.executable, "app.py"], cwd=REPO_ROOT, env=environment, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        "JSII_NODE is set to '/nonexistent/node', which is not an executable. "
+        "Unset it to use the Node.js in .venv/bin, or point it at Node.js 22 or newer."
+    )
