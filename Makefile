@@ -37,8 +37,15 @@ node_modules/.installed: package.json package-lock.json $(VENV)/.installed
 	$(BIN)/npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
+# The stacks need no AWS account to synthesize. Without credentials the CLI skips
+# looking up the default account with STS; the other settings stop its notices,
+# telemetry and npm version check, so `make synth` never leaves the machine.
+OFFLINE_CDK := env $(addprefix -u ,$(filter AWS_%,$(.VARIABLES))) \
+	AWS_EC2_METADATA_DISABLED=true AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null \
+	CDK_DISABLE_CLI_TELEMETRY=true CDK_DISABLE_VERSION_CHECK=true $(CDK)
+
 synth: install
-	CDK_DISABLE_CLI_TELEMETRY=true CDK_DISABLE_VERSION_CHECK=true $(CDK) synth -c env=$(ENV) --quiet --no-notices
+	$(OFFLINE_CDK) synth -c env=$(ENV) --quiet --no-notices
 
 deploy: install
 	$(CDK) deploy -c env=$(ENV)
