@@ -1,6 +1,6 @@
 """Entry point of the benchmarks (`make bench`): prepare .venv-bench, then run bench/cli.py inside it.
 
-Usage: ``.venv/bin/python bench/run.py [--repeat N] [--only synth|imports]``.
+Usage: ``.venv/bin/python bench/run.py [--repeat N] [--only synth|imports] [--mode process|cli|both]``.
 """
 
 import hashlib

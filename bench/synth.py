@@ -72,10 +72,20 @@ class Variant:
         return f"{self.app.key}:{self.mode}"
 
 
+# Context keys that CDK CLI 2.1149.0 adds to cdk.json's for `cdk synth` (read from CDK_CONTEXT_JSON in an app it ran).
+CLI_SYNTH_CONTEXT: dict[str, object] = {
+    "aws:cdk:enable-path-metadata": True,
+    "aws:cdk:enable-asset-metadata": True,
+    "aws:cdk:version-reporting": True,
+    "aws:cdk:bundling-stacks": ["**"],
+    "@aws-cdk/core:failSynthOnValidationErrors": False,
+}
+
+
 def feature_flags() -> dict[str, object]:
-    """Return the context from cdk.json, which `cdk synth` would pass to any app, with ``env`` removed."""
+    """Return the context that `cdk synth` passes to any app: cdk.json's without ``env``, and the CLI's own."""
     context = json.loads((REPO_ROOT / "cdk.json").read_text())["context"]
-    return {name: value for name, value in context.items() if name != "env"}
+    return {**{name: value for name, value in context.items() if name != "env"}, **CLI_SYNTH_CONTEXT}
 
 
 def app_option(*command: object) -> tuple[str, ...]:
