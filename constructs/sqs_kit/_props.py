@@ -1,5 +1,6 @@
 """Helpers that turn construct props into the values the rules check."""
 
+import ast
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -161,6 +162,45 @@ def check_handler(code_path: object, handler: object, checker: Checker) -> None:
             f"names module {module!r}, but {candidates[0]} does not exist",
             "Point code_path at the folder that holds the module, or correct the handler.",
         )
+    else:
+        source = next(candidate for candidate in candidates if candidate.is_file())
+        names = _top_level_names(source)
+        if names is not None and function not in names:
+            checker.fail(
+                "handler",
+                handler,
+                f"names function {function!r}, but {source} defines no top-level name {function!r}",
+                "Correct the function name, or define it at the top level of the module.",
+            )
+
+
+def _top_level_names(module_file: Path) -> set[str] | None:
+    """Return the names a module binds at top level, or None when only running it would show them.
+
+    None covers a file that does not parse and a star import, which can bind any name.
+    """
+    try:
+        tree = ast.parse(module_file.read_bytes(), filename=str(module_file))
+    except (SyntaxError, ValueError):
+        return None
+    names: set[str] = set()
+    for statement in tree.body:
+        if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names.add(statement.name)
+        elif isinstance(statement, ast.Import | ast.ImportFrom):
+            if any(alias.name == "*" for alias in statement.names):
+                return None
+            names.update((alias.asname or alias.name).split(".")[0] for alias in statement.names)
+        else:
+            # Assignments and definitions inside top-level if/try blocks; a name bound deeper only adds leniency.
+            for node in ast.walk(statement):
+                if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                    names.add(node.id)
+                elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                    names.add(node.name)
+                elif isinstance(node, ast.alias):
+                    names.add((node.asname or node.name).split(".")[0])
+    return names
 
 
 def report(scope: Construct, checker: Checker, warning_id: str) -> None:

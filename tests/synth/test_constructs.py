@@ -259,8 +259,12 @@ def test_config_file_name_with_underscore(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("handler", "rule"),
-    [("nope.handler", "names module 'nope'"), ("handler", "must be MODULE.FUNCTION")],
-    ids=["missing-module", "no-function"],
+    [
+        ("nope.handler", "names module 'nope'"),
+        ("handler", "must be MODULE.FUNCTION"),
+        ("handler.main", "names function 'main', but .* defines no top-level name 'main'"),
+    ],
+    ids=["missing-module", "no-function", "missing-function"],
 )
 def test_handler_must_exist(handler_dir: Path, handler: str, rule: str) -> None:
     stack = new_stack()
@@ -377,3 +381,22 @@ def test_env_must_be_a_name(env: str) -> None:
     with pytest.raises(SettingsError, match=r"env: '.*' is invalid: must be the name of a file in config/") as raised:
         build_app(App(context={"env": env}))
     assert raised.value.source == "-c env"
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "def main(event, context):\n    return None\n",
+        "from shared import handle as main\n",
+        "try:\n    main = object()\nexcept ImportError:\n    pass\n",
+        "from shared import *\n",
+        "def main(:\n",
+    ],
+    ids=["def", "import-as", "assigned-in-try", "star-import", "syntax-error"],
+)
+def test_handler_function_found(tmp_path: Path, source: str) -> None:
+    (tmp_path / "app.py").write_text(source)
+    stack = new_stack()
+    queue = KitQueue(stack, "Orders", removal_policy=RemovalPolicy.DESTROY)
+    ProducerFunction(stack, "Producer", queue=queue, code_path=tmp_path, handler="app.main")
+    Template.from_stack(stack).resource_count_is("AWS::Lambda::Function", 1)
