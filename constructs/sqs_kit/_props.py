@@ -38,7 +38,7 @@ NUMBER_FIX = "Pass an int, such as 10."
 
 
 def typed_prop(checker: Checker, key: str, value: object, types: type | tuple[type, ...], expected: str) -> bool:
-    """Check that a prop is an instance of ``types``; record the problem and return False when it is not.
+    """Check that a prop is an instance of ``types``, and record the problem and return False when it is not.
 
     ``bool`` passes only where ``bool`` itself is among ``types``, although Python counts it as an int.
     """
@@ -52,20 +52,24 @@ def typed_prop(checker: Checker, key: str, value: object, types: type | tuple[ty
 def typed_or(
     checker: Checker, key: str, value: object, *, fallback: PropValue, types: type | tuple[type, ...], expected: str
 ) -> PropValue:
-    """Return a prop that has one of ``types``; otherwise record the problem and return ``fallback``.
+    """Return a prop that has one of ``types``, or record the problem and return ``fallback``.
 
-    The fallback only lets the remaining rules run: the problem stops the construct before it creates anything.
+    A prop whose fallback is None is optional, so None passes too. The fallback
+    only lets the remaining rules run, because the problem stops the construct
+    before it creates anything.
     """
-    if typed_prop(checker, key, value, types, expected):
+    allowed = types if isinstance(types, tuple) else (types,)
+    if fallback is None:
+        allowed = (*allowed, type(None))
+    if typed_prop(checker, key, value, allowed, expected):
         return cast(PropValue, value)
     return fallback
 
 
 def removal_policy_prop(checker: Checker, value: object, *, fallback: PropValue) -> PropValue | RemovalPolicy:
     """Return a ``removal_policy`` prop. ``None`` passes only for an optional prop, whose ``fallback`` is None."""
-    types: tuple[type, ...] = (RemovalPolicy,) if fallback is not None else (RemovalPolicy, type(None))
     return typed_or(
-        checker, "removal_policy", value, fallback=fallback, types=types, expected="an aws_cdk.RemovalPolicy"
+        checker, "removal_policy", value, fallback=fallback, types=RemovalPolicy, expected="an aws_cdk.RemovalPolicy"
     )
 
 
@@ -80,7 +84,7 @@ def environment_prop(checker: Checker, value: object) -> dict[str, str]:
 
 
 def strings_prop(checker: Checker, key: str, value: object) -> list[str]:
-    """Return a list-of-strings prop as a list; record a problem and return [] for a single string or other types."""
+    """Return a list-of-strings prop as a list, or record the problem and return [] for a lone string or other type."""
     if isinstance(value, str) or not isinstance(value, list | tuple):
         checker.fail_type(key, value, "a list of strings", "Pass a list, such as ['111122223333'].")
         return []

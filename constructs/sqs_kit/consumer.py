@@ -138,7 +138,7 @@ class ConsumerFunction(Construct):
             handler=handler,
             timeout=timeout,
             memory_mb=memory_size,
-            environment={**(environment or {}), "POWERTOOLS_SERVICE_NAME": id},
+            environment={**environment, "POWERTOOLS_SERVICE_NAME": id},
             log_retention_days=log_retention_days,
             removal_policy=removal_policy or queue.removal_policy,
         )

@@ -95,7 +95,7 @@ class ProducerFunction(Construct):
             timeout=timeout,
             memory_mb=memory_size,
             environment={
-                **(environment or {}),
+                **environment,
                 "QUEUE_URL": queue.queue_url,
                 "QUEUE_FIFO": "true" if queue.fifo else "false",
                 "MAX_MESSAGE_SIZE_BYTES": str(queue.max_message_size_bytes),

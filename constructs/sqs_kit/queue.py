@@ -166,7 +166,7 @@ class KitQueue(QueueGrants, Construct):
             "content_based_deduplication",
             content_based_deduplication,
             fallback=None,
-            types=(bool, type(None)),
+            types=bool,
             expected="True or False",
         )
         encryption = typed_or(
@@ -182,7 +182,7 @@ class KitQueue(QueueGrants, Construct):
             "deduplication_scope",
             deduplication_scope,
             fallback=None,
-            types=(sqs.DeduplicationScope, type(None)),
+            types=sqs.DeduplicationScope,
             expected="an sqs.DeduplicationScope",
         )
         fifo_throughput_limit = typed_or(
@@ -190,10 +190,10 @@ class KitQueue(QueueGrants, Construct):
             "fifo_throughput_limit",
             fifo_throughput_limit,
             fallback=None,
-            types=(sqs.FifoThroughputLimit, type(None)),
+            types=sqs.FifoThroughputLimit,
             expected="an sqs.FifoThroughputLimit",
         )
-        queue_name = typed_or(checker, "name", queue_name, fallback=None, types=(str, type(None)), expected="a str")
+        queue_name = typed_or(checker, "name", queue_name, fallback=None, types=str, expected="a str")
         if dead_letter_queue is not None and not _is_queue(dead_letter_queue):
             checker.fail_type("dead_letter_queue", dead_letter_queue, "an SQS queue", "Pass an sqs.IQueue.")
             dead_letter_queue = None
@@ -205,7 +205,7 @@ class KitQueue(QueueGrants, Construct):
             "cross_account_producers.organization_id",
             cross_account_organization_id,
             fallback=None,
-            types=(str, type(None)),
+            types=str,
             expected="a str",
         )
         retention_period = duration_prop(checker, "retention", retention_period) or Duration.seconds(
