@@ -19,11 +19,11 @@ def use_supported_node() -> str | None:
     Return an error message when JSII_NODE names no executable, which jsii would
     report as a traceback. An empty JSII_NODE counts as unset.
     """
-    given = os.environ.get("JSII_NODE", "")
-    if given:
-        if shutil.which(given) is None:
+    configured_node = os.environ.get("JSII_NODE", "")
+    if configured_node:
+        if shutil.which(configured_node) is None:
             return (
-                f"JSII_NODE is set to {given!r}, which is not an executable. "
+                f"JSII_NODE is set to {configured_node!r}, which is not an executable. "
                 "Unset it to use the Node.js in .venv/bin, or point it at Node.js 22 or newer."
             )
         return None

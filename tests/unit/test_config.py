@@ -388,4 +388,7 @@ def test_missing_key_gets_section_line(tmp_path: Path) -> None:
     path.write_text("removal_policy: destroy\nimported_queues:\n  shared:\n    fifo: false\n")
     with pytest.raises(SettingsError) as raised:
         load_settings(path)
-    assert [problem.line for problem in raised.value.problems] == [3]
+    problems = raised.value.problems
+    assert len(problems) == 1
+    assert problems[0].setting.startswith("imported_queues.shared")
+    assert problems[0].line == 3

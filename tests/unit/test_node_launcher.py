@@ -73,12 +73,12 @@ def test_app_picks_the_venv_node(
 
 
 def test_app_keeps_a_given_jsii_node(app_module: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    given = sys.executable
+    configured_node = sys.executable
     (tmp_path / "jsii-node").touch()
     monkeypatch.setattr(sys, "executable", str(tmp_path / "python"))
-    monkeypatch.setenv("JSII_NODE", given)
+    monkeypatch.setenv("JSII_NODE", configured_node)
     assert app_module.use_supported_node() is None
-    assert app_module.os.environ["JSII_NODE"] == given
+    assert app_module.os.environ["JSII_NODE"] == configured_node
 
 
 def test_app_treats_empty_jsii_node_as_unset(
