@@ -115,6 +115,13 @@ def synth_ratios(wall: dict[str, Summary], tree: dict[str, Summary]) -> str:
         lines.append(
             f"- The options of `.venv/bin/jsii-node` (see scripts/link_node.py) saved the dev app {saved:.2f} s."
         )
+    if "dev-without-nag" in wall:
+        without = wall["dev-without-nag"].median
+        lines.append(
+            f"- cdk-nag at synth cost the dev app {wall['dev'].median - without:.2f} s. Without it the dev app "
+            f"would be {without / wall['bare'].median:.2f}x the bare app and "
+            f"{without / wall['solutions'].median:.2f}x the Solutions Constructs app."
+        )
     if "floor" in wall:
         above_floor_dev = wall["dev"].median - wall["floor"].median
         above_floor_bare = wall["bare"].median - wall["floor"].median

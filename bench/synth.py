@@ -1,6 +1,7 @@
 """Synth benchmark: the dev app against a bare-queue app and a Solutions Constructs app.
 
-Every app is measured two ways:
+The apps are measured two ways (the variants that only show a cost, such as the
+dev app on plain Node.js or without cdk-nag, and the floor only the first):
 
 - ``process``: the app runs as ``python app.py``, so the time is the app's own
   (Python, jsii and its Node.js process).
@@ -8,8 +9,8 @@ Every app is measured two ways:
   would. This adds the CLI's own start-up and its reading of the cloud assembly,
   which every app pays alike.
 
-Every run gets a fresh empty output folder, so the dev app bundles its Lambda
-code each time. The pip install behind that bundling is cached under
+Every run gets a fresh empty output folder, so every app with functions bundles
+its Lambda code each time. The pip install behind that bundling is cached under
 ~/.cache/sqs-kit, and the untimed first round fills that cache.
 """
 
@@ -98,6 +99,7 @@ def synth_apps() -> list[SynthApp]:
     bare = BENCH_DIR / "apps" / "bare_queue" / "app.py"
     solutions = BENCH_DIR / "apps" / "solutions_constructs" / "app.py"
     kit = BENCH_DIR / "apps" / "kit_constructs" / "app.py"
+    without_nag = BENCH_DIR / "apps" / "dev_without_nag" / "app.py"
     return [
         SynthApp(
             "dev",
@@ -113,6 +115,13 @@ def synth_apps() -> list[SynthApp]:
             "dev app on plain `.venv/bin/node`, without the options of `.venv/bin/jsii-node`",
             (str(PROJECT_PYTHON), "app.py"),
             {**flags, "env": "dev"},
+        ),
+        SynthApp(
+            "dev-without-nag",
+            "dev app without cdk-nag (bench/apps/dev_without_nag)",
+            (str(PROJECT_PYTHON), str(without_nag)),
+            {**flags, "env": "dev"},
+            picks_node=True,
         ),
         SynthApp(
             "bare",
