@@ -77,4 +77,5 @@ def test_mixed_fifo_drill_keeps_group_order_under_failures(mixed: Mixed) -> None
     assert len(run.order_by_group) == 10
     for group, keys in run.order_by_group.items():
         numbers = [int(key.rsplit("-", 1)[-1]) for key in keys]
-        assert numbers == sorted(numbers), f"group {group} processed out of order: {numbers}"
+        receives = [run.outcome.receives.get(key) for key in keys]
+        assert numbers == sorted(numbers), f"group {group} processed out of order: {numbers}, receives {receives}"

@@ -1,5 +1,6 @@
-"""moto's FIFO group order after a visibility timeout, with and without the local server's correction."""
+"""moto's FIFO group order and its races, with and without the local server's corrections."""
 
+import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -8,6 +9,7 @@ import boto3
 import moto.sqs.models as sqs_models
 import pytest
 from moto import mock_aws
+from moto.core import DEFAULT_ACCOUNT_ID
 
 from sqs_kit.local.moto_server import apply_fifo_correction
 
@@ -41,9 +43,48 @@ def test_plain_moto_reorders_group(fifo_queue: tuple[Any, str]) -> None:
     assert receive_after_timeout(*fifo_queue) == ["m2"]
 
 
-def test_correction_keeps_group_order(fifo_queue: tuple[Any, str], monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture
+def corrected(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Apply the local server's corrections for one test."""
     # Recorded first, so that the patch is undone after the test.
     monkeypatch.setattr(sqs_models.SQSBackend, "receive_message", sqs_models.SQSBackend.receive_message)
     monkeypatch.setattr(sqs_models.Queue, "messages", sqs_models.Queue.messages)
+    monkeypatch.setattr(sqs_models.Queue, "delete_message", sqs_models.Queue.delete_message)
     apply_fifo_correction()
+
+
+def backend_queue(url: str) -> Any:
+    """Return moto's in-process model of the queue at ``url``."""
+    return sqs_models.sqs_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].get_queue(url.rsplit("/", 1)[-1])
+
+
+def test_correction_keeps_group_order(fifo_queue: tuple[Any, str], corrected: None) -> None:
     assert receive_after_timeout(*fifo_queue) == ["m0", "m1", "m2"]
+
+
+def test_attribute_read_keeps_message_in_flight(fifo_queue: tuple[Any, str], corrected: None) -> None:
+    sqs, url = fifo_queue
+    queue = backend_queue(url)
+    first = queue._messages[0]
+    # The state between the two steps of moto's receive: in flight, but not yet invisible.
+    queue.pending_messages.add(first)
+    sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
+    assert first in queue.pending_messages
+    first.mark_received(visibility_timeout=VISIBILITY_TIMEOUT_SECONDS)
+    # m0 is in flight, so no message of its group may be returned.
+    assert sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []) == []
+
+
+def test_delete_waits_for_message_lock(fifo_queue: tuple[Any, str], corrected: None) -> None:
+    sqs, url = fifo_queue
+    queue = backend_queue(url)
+    handle = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=1)["Messages"][0]["ReceiptHandle"]
+    delete = threading.Thread(target=sqs.delete_message, kwargs={"QueueUrl": url, "ReceiptHandle": handle})
+    with queue._messages_lock:
+        delete.start()
+        delete.join(timeout=0.3)
+        # A send appends under this lock, so a delete that ran now could drop the sent message.
+        assert delete.is_alive()
+    delete.join(timeout=5)
+    assert not delete.is_alive()
+    assert [message.body for message in queue._messages] == ["m1", "m2"]

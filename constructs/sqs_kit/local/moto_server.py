@@ -1,4 +1,4 @@
-"""Run moto's server with two corrections to its FIFO queues: ``python -m sqs_kit.local.moto_server``.
+"""Run moto's server with corrections to its queues: ``python -m sqs_kit.local.moto_server``.
 
 moto 5.2.5 keeps a received message in its "pending" set until the message is
 received again or deleted, even after its visibility timeout has ended. When a
@@ -15,7 +15,17 @@ moto's server also handles requests on several threads without a lock around
 a receive. Two receives on one FIFO queue at the same moment both see no group
 in flight, so the second can return the next message of a group the first has
 just taken. SQS makes a receive atomic, so this module lets one receive at a
-time run per queue.
+time run per queue. The release above happens only inside that receive.
+moto's receive adds a message to the in-flight set a moment before it makes the
+message invisible. GetQueueAttributes also lists the visible messages, so a
+release there could drop a message that was being received, and the next
+receive would then return a later message of its group.
+
+Two more races in moto 5.2.5 lose or revive messages on any queue. A delete
+rebuilds the message list without the lock that a send appends under, so a
+message sent during a delete can vanish. Of two deletes at once, the later one
+can put back the message that the earlier one deleted. Deletes therefore take
+the queue's message lock.
 
 ``tests/functional/test_moto_fifo.py`` shows the first defect in plain moto,
 so the correction can be removed when moto fixes it. The FIFO drill in
@@ -33,38 +43,58 @@ from moto.server import main as moto_main
 
 def release_expired(queue: Any) -> None:
     """Drop the messages whose visibility timeout has ended from a queue's in-flight set."""
-    for message in [message for message in queue.pending_messages if message.visible]:
-        queue.pending_messages.remove(message)
+    # list() copies the set in one step, so a delete on another thread cannot change it mid-iteration.
+    for message in [message for message in list(queue.pending_messages) if message.visible]:
+        queue.pending_messages.discard(message)
 
 
 def apply_fifo_correction() -> None:
-    """Patch moto's SQS backend: a group is in flight only while a message of it is invisible, one receive at a time."""
+    """Patch moto's SQS backend: a group is in flight only while a message of it is invisible, one receive at a time.
+
+    Also makes a delete hold the queue's message lock, as a send does.
+    """
     original_receive = sqs_models.SQSBackend.receive_message
+    original_delete = sqs_models.Queue.delete_message
     locks: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
     locks_guard = threading.Lock()
+    # The queue whose receive this thread runs, if any. Only that receive may release the queue's messages.
+    receiving = threading.local()
 
     def receive_message(self: Any, queue_name: str, *args: Any, **kwargs: Any) -> Any:
         with locks_guard:
             lock = locks[queue_name]
+        queue = self.get_queue(queue_name)
         with lock:
             # Released before moto computes the groups in flight, and again at each pass through ``messages``.
-            release_expired(self.get_queue(queue_name))
-            return original_receive(self, queue_name, *args, **kwargs)
+            release_expired(queue)
+            receiving.queue = queue
+            try:
+                return original_receive(self, queue_name, *args, **kwargs)
+            finally:
+                receiving.queue = None
 
     def messages(self: Any) -> list[Any]:
         # Each message's clock is read once. A message that turned visible between its release and the list
         # would still be pending. moto would then recompute the groups in flight halfway through a pass,
         # after it had already skipped an earlier message of the same group.
+        releasing = getattr(receiving, "queue", None) is self
         visible = []
         for message in list(self._messages):
             if message.visible and not message.delayed:
-                self.pending_messages.discard(message)
+                if releasing:
+                    self.pending_messages.discard(message)
                 visible.append(message)
         return visible
+
+    def delete_message(self: Any, receipt_handle: str) -> None:
+        # A long poll releases this lock while it waits for messages, so a delete cannot deadlock with it.
+        with self._messages_lock:
+            original_delete(self, receipt_handle)
 
     # Patching moto's classes is the point here, so mypy's objection to assigning methods does not apply.
     sqs_models.SQSBackend.receive_message = receive_message  # type: ignore[method-assign]
     sqs_models.Queue.messages = property(messages)  # type: ignore[method-assign,assignment]
+    sqs_models.Queue.delete_message = delete_message  # type: ignore[method-assign]
 
 
 if __name__ == "__main__":
