@@ -50,6 +50,11 @@ def corrected(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sqs_models.SQSBackend, "receive_message", sqs_models.SQSBackend.receive_message)
     monkeypatch.setattr(sqs_models.Queue, "messages", sqs_models.Queue.messages)
     monkeypatch.setattr(sqs_models.Queue, "delete_message", sqs_models.Queue.delete_message)
+    monkeypatch.setattr(sqs_models.Queue, "wait_for_messages", sqs_models.Queue.wait_for_messages)
+    monkeypatch.setattr(
+        sqs_models.SQSBackend, "change_message_visibility", sqs_models.SQSBackend.change_message_visibility
+    )
+    monkeypatch.setattr(sqs_models.SQSBackend, "purge_queue", sqs_models.SQSBackend.purge_queue)
     apply_fifo_correction()
 
 
@@ -75,16 +80,59 @@ def test_attribute_read_keeps_message_in_flight(fifo_queue: tuple[Any, str], cor
     assert sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []) == []
 
 
+def run_while_locked(queue: Any, call: Any, **kwargs: Any) -> threading.Thread:
+    """Start ``call(**kwargs)`` on a thread while holding the queue's message lock, and return the thread."""
+    thread = threading.Thread(target=call, kwargs=kwargs)
+    with queue._messages_lock:
+        thread.start()
+        thread.join(timeout=0.3)
+        # A send appends under this lock, so a list change that ran now could drop the sent message.
+        assert thread.is_alive()
+        assert [message.body for message in queue._messages] == ["m0", "m1", "m2"]
+    thread.join(timeout=5)
+    assert not thread.is_alive()
+    return thread
+
+
 def test_delete_waits_for_message_lock(fifo_queue: tuple[Any, str], corrected: None) -> None:
     sqs, url = fifo_queue
     queue = backend_queue(url)
     handle = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=1)["Messages"][0]["ReceiptHandle"]
-    delete = threading.Thread(target=sqs.delete_message, kwargs={"QueueUrl": url, "ReceiptHandle": handle})
-    with queue._messages_lock:
-        delete.start()
-        delete.join(timeout=0.3)
-        # A send appends under this lock, so a delete that ran now could drop the sent message.
-        assert delete.is_alive()
-    delete.join(timeout=5)
-    assert not delete.is_alive()
+    run_while_locked(queue, sqs.delete_message, QueueUrl=url, ReceiptHandle=handle)
     assert [message.body for message in queue._messages] == ["m1", "m2"]
+
+
+def test_receive_waits_for_message_lock(fifo_queue: tuple[Any, str], corrected: None) -> None:
+    sqs, url = fifo_queue
+    queue = backend_queue(url)
+    run_while_locked(queue, sqs.receive_message, QueueUrl=url, MaxNumberOfMessages=10)
+    # All three were received once, after the lock was released.
+    assert [message.approximate_receive_count for message in queue._messages] == [1, 1, 1]
+
+
+def test_visibility_change_waits_for_message_lock(fifo_queue: tuple[Any, str], corrected: None) -> None:
+    sqs, url = fifo_queue
+    queue = backend_queue(url)
+    handle = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=1)["Messages"][0]["ReceiptHandle"]
+    run_while_locked(queue, sqs.change_message_visibility, QueueUrl=url, ReceiptHandle=handle, VisibilityTimeout=0)
+    assert queue._messages[0].visible
+
+
+def test_purge_waits_for_message_lock(fifo_queue: tuple[Any, str], corrected: None) -> None:
+    sqs, url = fifo_queue
+    queue = backend_queue(url)
+    run_while_locked(queue, sqs.purge_queue, QueueUrl=url)
+    assert queue._messages == []
+
+
+def test_long_poll_on_blocked_group_waits_idle(fifo_queue: tuple[Any, str], corrected: None) -> None:
+    sqs, url = fifo_queue
+    # m0 in flight keeps m1 and m2, both visible, out of every receive.
+    sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=1, VisibilityTimeout=30)
+    started_cpu, started = time.thread_time(), time.monotonic()
+    messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=2).get("Messages", [])
+    cpu, elapsed = time.thread_time() - started_cpu, time.monotonic() - started
+    assert messages == []
+    assert elapsed >= 1.9
+    # moto's own wait returns at once while a visible message exists, so its poll spins for the whole 2 s.
+    assert cpu < 0.5

@@ -30,10 +30,14 @@ def main() -> None:
     # Imported after pick_node: jsii starts Node.js when aws_cdk is imported.
     from aws_cdk import App  # noqa: PLC0415
 
+    from sqs_kit import SettingsError  # noqa: PLC0415
     from stacks.app_builder import build_stack  # noqa: PLC0415
 
     app = App()
-    build_stack(app)
+    try:
+        build_stack(app)
+    except SettingsError as error:
+        sys.exit(str(error))
     app.synth()
 
 

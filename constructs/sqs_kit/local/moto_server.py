@@ -21,14 +21,20 @@ message invisible. GetQueueAttributes also lists the visible messages, so a
 release there could drop a message that was being received, and the next
 receive would then return a later message of its group.
 
-Two more races in moto 5.2.5 lose or revive messages on any queue. A delete
-rebuilds the message list without the lock that a send appends under, so a
+More races in moto 5.2.5 lose or revive messages on any queue, because only a
+send holds the queue's message lock. A delete rebuilds the message list, so a
 message sent during a delete can vanish. Of two deletes at once, the later one
-can put back the message that the earlier one deleted. Deletes therefore take
-the queue's message lock.
+can put back the message that the earlier one deleted. A receive that moves a
+message to the dead-letter queue removes it from the list while a delete may be
+rebuilding it, which loses or duplicates messages. So receives, deletes,
+visibility changes and purges here take that lock too. A long poll releases it
+while it waits, and it waits on the lock's condition in short slices rather than
+re-reading the queue in a busy loop, which moto does while every visible message
+belongs to a group in flight.
 
-``tests/functional/test_moto_fifo.py`` shows the first defect in plain moto,
-so the correction can be removed when moto fixes it. The FIFO drill in
+``tests/functional/test_moto_fifo.py`` shows the first defect in plain moto, so
+that correction can be removed when moto fixes it. The same file checks that
+each locked operation waits for the lock. The FIFO drill in
 ``tests/e2e/test_local_mixed.py`` checks the group order end to end.
 """
 
@@ -40,20 +46,26 @@ from typing import Any
 import moto.sqs.models as sqs_models
 from moto.server import main as moto_main
 
+# How long a long poll waits on the queue's lock before it looks at the queue again.
+LONG_POLL_SLICE_SECONDS = 0.05
+
 
 def release_expired(queue: Any) -> None:
     """Drop the messages whose visibility timeout has ended from a queue's in-flight set."""
-    # list() copies the set in one step, so a delete on another thread cannot change it mid-iteration.
+    # Iterates a copy, because the loop discards from the set it reads.
     for message in [message for message in list(queue.pending_messages) if message.visible]:
         queue.pending_messages.discard(message)
 
 
 def apply_fifo_correction() -> None:
-    """Patch moto's SQS backend: a group is in flight only while a message of it is invisible, one receive at a time.
+    """Patch moto's SQS backend so that receives are atomic and every change to a message list takes its lock.
 
-    Also makes a delete hold the queue's message lock, as a send does.
+    A FIFO group then counts as in flight exactly while one of its messages is
+    invisible, and no two requests change a queue's message list at once.
     """
     original_receive = sqs_models.SQSBackend.receive_message
+    original_change_visibility = sqs_models.SQSBackend.change_message_visibility
+    original_purge = sqs_models.SQSBackend.purge_queue
     original_delete = sqs_models.Queue.delete_message
     locks: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
     locks_guard = threading.Lock()
@@ -63,15 +75,19 @@ def apply_fifo_correction() -> None:
     def receive_message(self: Any, queue_name: str, *args: Any, **kwargs: Any) -> Any:
         with locks_guard:
             lock = locks[queue_name]
-        queue = self.get_queue(queue_name)
         with lock:
-            # Released before moto computes the groups in flight, and again at each pass through ``messages``.
-            release_expired(queue)
-            receiving.queue = queue
-            try:
-                return original_receive(self, queue_name, *args, **kwargs)
-            finally:
-                receiving.queue = None
+            queue = self.get_queue(queue_name)
+            # The message lock is reentrant, and a long poll's wait_for_messages releases it while it waits.
+            with queue._messages_lock:
+                # Released before moto computes the groups in flight, and again at each pass through ``messages``.
+                release_expired(queue)
+                outer = getattr(receiving, "queue", None)
+                receiving.queue = queue
+                try:
+                    return original_receive(self, queue_name, *args, **kwargs)
+                finally:
+                    # A receive can nest, through a dead-letter queue's event source mapping.
+                    receiving.queue = outer
 
     def messages(self: Any) -> list[Any]:
         # Each message's clock is read once. A message that turned visible between its release and the list
@@ -86,14 +102,30 @@ def apply_fifo_correction() -> None:
                 visible.append(message)
         return visible
 
+    def wait_for_messages(self: Any, timeout: int) -> None:
+        # A send wakes the wait at once. Messages whose visibility timeout ends, and groups that leave
+        # flight, are seen on the next pass, at most one slice later.
+        with self._messages_lock:
+            self._messages_lock.wait(timeout=min(timeout, LONG_POLL_SLICE_SECONDS))
+
     def delete_message(self: Any, receipt_handle: str) -> None:
-        # A long poll releases this lock while it waits for messages, so a delete cannot deadlock with it.
         with self._messages_lock:
             original_delete(self, receipt_handle)
 
+    def change_message_visibility(self: Any, queue_name: str, *args: Any, **kwargs: Any) -> None:
+        with self.get_queue(queue_name)._messages_lock:
+            original_change_visibility(self, queue_name, *args, **kwargs)
+
+    def purge_queue(self: Any, queue_name: str) -> None:
+        with self.get_queue(queue_name)._messages_lock:
+            original_purge(self, queue_name)
+
     # Patching moto's classes is the point here, so mypy's objection to assigning methods does not apply.
     sqs_models.SQSBackend.receive_message = receive_message  # type: ignore[method-assign]
+    sqs_models.SQSBackend.change_message_visibility = change_message_visibility  # type: ignore[method-assign]
+    sqs_models.SQSBackend.purge_queue = purge_queue  # type: ignore[method-assign]
     sqs_models.Queue.messages = property(messages)  # type: ignore[method-assign,assignment]
+    sqs_models.Queue.wait_for_messages = wait_for_messages  # type: ignore[method-assign]
     sqs_models.Queue.delete_message = delete_message  # type: ignore[method-assign]
 
 
