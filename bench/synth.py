@@ -1,7 +1,7 @@
 """Synth benchmark: the dev app against a bare-queue app and a Solutions Constructs app.
 
-The apps are measured two ways (the variants that only show a cost, such as the
-dev app on plain Node.js or without cdk-nag, and the floor only the first):
+The apps are measured two ways (the dev app on plain Node.js and the floor only
+the first):
 
 - ``process``: the app runs as ``python app.py``, so the time is the app's own
   (Python, jsii and its Node.js process).
@@ -121,6 +121,7 @@ def synth_apps() -> list[SynthApp]:
             "dev app without cdk-nag (bench/apps/dev_without_nag)",
             (str(PROJECT_PYTHON), str(without_nag)),
             {**flags, "env": "dev"},
+            (*app_option(PROJECT_PYTHON, without_nag), "--context", "env=dev"),
             picks_node=True,
         ),
         SynthApp(
