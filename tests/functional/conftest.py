@@ -19,8 +19,11 @@ from types import ModuleType
 from typing import Any
 
 import boto3
+import moto.sqs.models as sqs_models
 import pytest
 from moto import mock_aws
+
+from sqs_kit.local.moto_server import apply_fifo_correction
 
 REGION = "us-east-1"
 LAMBDA_DIR = Path(__file__).resolve().parents[2] / "lambda"
@@ -216,3 +219,18 @@ def log_lines() -> Iterator[Callable[[ModuleType], list[dict[str, Any]]]]:
 def body_of(order_id: str, **fields: Any) -> str:
     """Return the JSON body of a sample order message."""
     return json.dumps({"order_id": order_id, **fields})
+
+
+@pytest.fixture
+def corrected(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Apply the local server's corrections for one test."""
+    # Recorded first, so that the patch is undone after the test.
+    monkeypatch.setattr(sqs_models.SQSBackend, "receive_message", sqs_models.SQSBackend.receive_message)
+    monkeypatch.setattr(sqs_models.Queue, "messages", sqs_models.Queue.messages)
+    monkeypatch.setattr(sqs_models.Queue, "delete_message", sqs_models.Queue.delete_message)
+    monkeypatch.setattr(sqs_models.Queue, "wait_for_messages", sqs_models.Queue.wait_for_messages)
+    monkeypatch.setattr(
+        sqs_models.SQSBackend, "change_message_visibility", sqs_models.SQSBackend.change_message_visibility
+    )
+    monkeypatch.setattr(sqs_models.SQSBackend, "purge_queue", sqs_models.SQSBackend.purge_queue)
+    apply_fifo_correction()

@@ -11,8 +11,6 @@ import pytest
 from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID
 
-from sqs_kit.local.moto_server import apply_fifo_correction
-
 VISIBILITY_TIMEOUT_SECONDS = 1
 
 
@@ -43,21 +41,6 @@ def test_plain_moto_reorders_group(fifo_queue: tuple[Any, str]) -> None:
     assert receive_after_timeout(*fifo_queue) == ["m2"]
 
 
-@pytest.fixture
-def corrected(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Apply the local server's corrections for one test."""
-    # Recorded first, so that the patch is undone after the test.
-    monkeypatch.setattr(sqs_models.SQSBackend, "receive_message", sqs_models.SQSBackend.receive_message)
-    monkeypatch.setattr(sqs_models.Queue, "messages", sqs_models.Queue.messages)
-    monkeypatch.setattr(sqs_models.Queue, "delete_message", sqs_models.Queue.delete_message)
-    monkeypatch.setattr(sqs_models.Queue, "wait_for_messages", sqs_models.Queue.wait_for_messages)
-    monkeypatch.setattr(
-        sqs_models.SQSBackend, "change_message_visibility", sqs_models.SQSBackend.change_message_visibility
-    )
-    monkeypatch.setattr(sqs_models.SQSBackend, "purge_queue", sqs_models.SQSBackend.purge_queue)
-    apply_fifo_correction()
-
-
 def backend_queue(url: str) -> Any:
     """Return moto's in-process model of the queue at ``url``."""
     return sqs_models.sqs_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].get_queue(url.rsplit("/", 1)[-1])
@@ -80,8 +63,8 @@ def test_attribute_read_keeps_message_in_flight(fifo_queue: tuple[Any, str], cor
     assert sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []) == []
 
 
-def run_while_locked(queue: Any, call: Any, **kwargs: Any) -> threading.Thread:
-    """Start ``call(**kwargs)`` on a thread while holding the queue's message lock, and return the thread."""
+def run_while_locked(queue: Any, call: Any, **kwargs: Any) -> None:
+    """Start ``call(**kwargs)`` on a thread while holding the queue's message lock, then let it finish."""
     thread = threading.Thread(target=call, kwargs=kwargs)
     with queue._messages_lock:
         thread.start()
@@ -91,7 +74,6 @@ def run_while_locked(queue: Any, call: Any, **kwargs: Any) -> threading.Thread:
         assert [message.body for message in queue._messages] == ["m0", "m1", "m2"]
     thread.join(timeout=5)
     assert not thread.is_alive()
-    return thread
 
 
 def test_delete_waits_for_message_lock(fifo_queue: tuple[Any, str], corrected: None) -> None:

@@ -36,7 +36,13 @@ def receive_once(sqs: Any, queue: Queue) -> list[dict[str, Any]]:
     return response.get("Messages", [])
 
 
-def test_redrive_after_max_receive_count(sqs: Any, source_queue: Queue, dead_letter_queue: Queue):
+# The local server runs moto with corrections that change its receive, so the case runs both ways.
+@pytest.mark.parametrize("corrections", [False, True], ids=["plain-moto", "local-server"])
+def test_redrive_after_max_receive_count(
+    sqs: Any, source_queue: Queue, dead_letter_queue: Queue, corrections: bool, request: pytest.FixtureRequest
+):
+    if corrections:
+        request.getfixturevalue("corrected")
     sent = sqs.send_message(QueueUrl=source_queue.url, MessageBody="poison")
 
     receives = [receive_once(sqs, source_queue) for _ in range(MAX_RECEIVE_COUNT + 1)]

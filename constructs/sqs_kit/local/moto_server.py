@@ -52,8 +52,7 @@ LONG_POLL_SLICE_SECONDS = 0.05
 
 def release_expired(queue: Any) -> None:
     """Drop the messages whose visibility timeout has ended from a queue's in-flight set."""
-    # Iterates a copy, because the loop discards from the set it reads.
-    for message in [message for message in list(queue.pending_messages) if message.visible]:
+    for message in [message for message in queue.pending_messages if message.visible]:
         queue.pending_messages.discard(message)
 
 
